@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note OR LGPL-2.1-or-later */
+/*
+ * ksmdev.h - userspace ABI of /dev/ksm, the ksmdev page-merging driver.
+ *
+ * Binary compatible with the 2009 /dev/ksm ABI (KSMIO 0xAB, API version 1,
+ * same ioctl numbers and structure layouts); every extension is additive.
+ *
+ * Usage: open /dev/ksm, KSM_CREATE_SHARED_MEMORY_AREA returns a new file
+ * descriptor (a "shared memory area", SMA); register ranges of your own
+ * memory on the SMA fd with KSM_REGISTER_MEMORY_REGION.  The driver's
+ * scanner thread merges identical pages of all registered regions into
+ * write-protected shared pages; a write gives the writer its own copy.
+ * Closing the SMA fd (or KSM_REMOVE_MEMORY_REGION) unmerges its regions.
+ *
+ * Needs only <linux/types.h> and <linux/ioctl.h>.
+ */
+#ifndef _UAPI_LINUX_KSMDEV_H
+#define _UAPI_LINUX_KSMDEV_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define KSM_API_VERSION		1
+
+#define KSMIO			0xAB
+
+/* Register @npages pages of the caller's memory starting at @addr. */
+struct ksm_memory_region {
+	__u32 npages;		/* >= 1 */
+	__u32 pad;		/* must be 0 */
+	__u64 addr;		/* page aligned, caller's address space */
+	__u64 reserved_bits;	/* must be 0 */
+};
+
+/* Scanner settings, KSM_START_STOP_KTHREAD and KSM_GET_INFO_KTHREAD. */
+struct ksm_kthread_info {
+	__u32 sleep;		/* microseconds between batches */
+	__u32 pages_to_scan;	/* pages per batch */
+	__u32 flags;		/* ksm_control_flags_run */
+	__u32 pad;		/* must be 0 */
+	__u64 reserved_bits;	/* must be 0 */
+};
+
+#define ksm_control_flags_run	1
+
+/*
+ * Statistics, KSM_GET_STATS (whole system) and KSM_GET_AREA_STATS (the
+ * regions of one SMA).  Size-versioned: set @size to sizeof(struct
+ * ksm_stats) as your program knows it; the driver fills at most that many
+ * bytes, sets @size to the number of bytes it filled and leaves the rest
+ * alone.  New fields are only ever appended.
+ *
+ * In area scope the page counts cover the area's regions; each KSM page is
+ * counted in pages_shared of exactly one area (the area of its first
+ * mapping), so summing over areas gives the global counts.
+ */
+struct ksm_stats {
+	__u32 size;		/* in: bytes the caller knows; out: bytes filled */
+	__u32 flags;		/* must be 0 */
+	__u64 pages_shared;	/* KSM pages in use */
+	__u64 pages_sharing;	/* further PTEs mapping KSM pages = pages saved */
+	__u64 pages_unshared;	/* unique pages tracked as merge candidates */
+	__u64 pages_volatile;	/* pages that changed since last looked at */
+	__u64 pages_merged;	/* PTEs in scope mapping a KSM page */
+	__u64 full_scans;	/* completed passes over all regions */
+	__u64 pages_scanned;	/* pages examined since load */
+	__u64 regions;		/* registered regions in scope */
+	/* --- appended after the 2009 ABI; present when size covers them --- */
+	__u64 max_kernel_pages;	/* cap on KSM pages (global scope) */
+	__u64 cap_refusals;	/* merges not done because of the cap */
+};
+
+/* The smallest @size the driver accepts: size and flags. */
+#define KSM_STATS_SIZE_MIN	8
+/* Size of the 2009-era structure (through @regions). */
+#define KSM_STATS_SIZE_V1	72
+
+/* ioctls on /dev/ksm */
+#define KSM_GET_API_VERSION		_IO(KSMIO, 0x00)
+#define KSM_CREATE_SHARED_MEMORY_AREA	_IO(KSMIO, 0x01)
+#define KSM_START_STOP_KTHREAD		_IOW(KSMIO, 0x02, struct ksm_kthread_info)
+/* The kernel writes the struct; _IOW kept for binary compatibility. */
+#define KSM_GET_INFO_KTHREAD		_IOW(KSMIO, 0x03, struct ksm_kthread_info)
+/* The size encoded in the number is ignored; ksm_stats.size rules. */
+#define KSM_GET_STATS			_IOWR(KSMIO, 0x04, struct ksm_stats)
+
+/* ioctls on an SMA fd */
+#define KSM_REGISTER_MEMORY_REGION	_IOW(KSMIO, 0x20, struct ksm_memory_region)
+/* arg: the start address of a region of this SMA */
+#define KSM_REMOVE_MEMORY_REGION	_IO(KSMIO, 0x21)
+#define KSM_GET_AREA_STATS		_IOWR(KSMIO, 0x22, struct ksm_stats)
+
+#endif /* _UAPI_LINUX_KSMDEV_H */

@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# run.sh - boot a Debian test kernel under QEMU (TCG), load ksmdev.ko and run
+# the in-guest tests, the demo, or an interactive shell.
+#
+# The guest's root is the host's / shared read-only over 9p (virtio), so
+# every program, library and test binary of the build tree is visible at the
+# same path inside the guest; /tmp, /run and /dev are fresh in the guest.
+# A tiny busybox initramfs loads the 9p modules of that kernel, mounts the
+# share and chroots into it, running tools/vm/guest-run.sh as PID 1.
+#
+# Channels: ttyS0 carries the kernel console (saved to console.log);
+# ttyS1 carries test results, streamed to our stdout.
+#
+# The run fails when a test fails, the guest times out, the kernel log shows
+# a BUG/WARNING/Oops/... line, or rmmod ksmdev fails at the end.
+#
+# Usage: run.sh --kernel 6.1|6.12 [--mode test|demo|shell|bench]
+#               [--timeout SECS] [--mem MiB] [--smp N] [--kvm]
+
+set -u
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${KSMDEV_CACHE:-$top/.cache}
+series=6.1
+mode=test
+timeout_s=${KSMDEV_VM_TIMEOUT:-900}
+mem=${KSMDEV_VM_MEM:-1536}
+smp=${KSMDEV_VM_SMP:-2}
+accel=tcg
+extra_env=
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) series=$2; shift 2 ;;
+	--mode) mode=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--kvm) accel=kvm; shift ;;
+	--env) extra_env="$extra_env $2"; shift 2 ;;
+	*) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
+	esac
+done
+
+abi=$(cat "$cache/kernels/$series.abi" 2>/dev/null) ||
+	{ echo "run.sh: kernel $series not set up; run tools/setup.sh" >&2; exit 1; }
+kroot=$cache/kernels/$abi
+vmlinuz=$kroot/boot/vmlinuz-$abi
+ko=$top/build/kmod/$abi/ksmdev.ko
+[ -f "$ko" ] || { echo "run.sh: $ko not built" >&2; exit 1; }
+
+out=$top/build/vm/$abi
+mkdir -p "$out"
+
+# ------------------------------------------------------------ initramfs
+# Cached per kernel ABI; rebuilt when its inputs change.
+initrd=$out/initramfs.cpio.gz
+init_src=$top/tools/vm/initramfs-init
+if [ ! -f "$initrd" ] || [ "$init_src" -nt "$initrd" ] || [ "$0" -nt "$initrd" ]; then
+	stage=$(mktemp -d "$out/initrd.XXXXXX")
+	mkdir -p "$stage"/{bin,proc,sys,dev,host,lib/modules}
+	cp /bin/busybox "$stage/bin/busybox"
+	cp "$init_src" "$stage/init"
+	chmod +x "$stage/init"
+	: >"$stage/modules.list"
+	for m in virtio_pci 9pnet_virtio 9p; do
+		modprobe -d "$kroot" -S "$abi" --show-depends "$m" 2>/dev/null |
+			awk '$1 == "insmod" { print $2 }'
+	done | awk '!seen[$0]++' | while read -r path; do
+		name=$(basename "$path")
+		case "$name" in
+		*.xz) xz -dc "$path" >"$stage/lib/modules/${name%.xz}"; name=${name%.xz} ;;
+		*.zst) zstd -qdc "$path" >"$stage/lib/modules/${name%.zst}"; name=${name%.zst} ;;
+		*) cp "$path" "$stage/lib/modules/$name" ;;
+		esac
+		echo "$name" >>"$stage/modules.list"
+	done
+	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
+	mv "$initrd.tmp" "$initrd"
+	rm -rf "$stage"
+fi
+
+# ------------------------------------------------------------ boot
+console=$out/console-$mode.log
+results=$out/results-$mode.log
+: >"$console"
+: >"$results"
+
+cmdline="console=ttyS0 loglevel=7 panic=-1 oops=panic ktest_mode=$mode ktest_top=$top ktest_ko=$ko \
+ktest_kmod_dir=$top/build/kmod/$abi ktest_kernel=$series \
+ktest_filter=${KSMDEV_TESTS:-.} $extra_env"
+
+qemu=(qemu-system-x86_64 -accel "$accel" -m "$mem" -smp "$smp"
+	-cpu max -no-reboot -nodefaults -display none
+	-kernel "$vmlinuz" -initrd "$initrd" -append "$cmdline"
+	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
+
+if [ "$mode" = shell ]; then
+	exec "${qemu[@]}" -serial mon:stdio -serial "file:$results"
+fi
+
+start=$(date +%s)
+timeout -k 10 "$timeout_s" "${qemu[@]}" -monitor none \
+	-serial "file:$console" -chardev stdio,id=res,signal=off -serial chardev:res \
+	</dev/null | tr -d '\r' | tee "$results" | sed -n 's/^KTEST //p' |
+	while IFS= read -r line; do
+		case "$line" in
+		LOG\ *) if [ "$mode" = test ]; then echo "[$series]   ${line#LOG }"; else echo "${line#LOG }"; fi ;;
+		DMESG\ *) ;;
+		*) echo "[$series] $line" ;;
+		esac
+	done
+qrc=${PIPESTATUS[0]}
+elapsed=$(( $(date +%s) - start ))
+
+fail=0
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	echo "[$series] FAIL: guest timed out after ${timeout_s}s"
+	fail=1
+fi
+if ! grep -q '^KTEST DONE' "$results"; then
+	echo "[$series] FAIL: guest did not finish (crash, panic or timeout)"
+	fail=1
+fi
+if grep -q '^KTEST RESULT .* FAIL' "$results"; then
+	fail=1
+fi
+if [ "$mode" = test ] && ! grep -q '^KTEST RESULT' "$results"; then
+	echo "[$series] FAIL: no test ran"
+	fail=1
+fi
+if grep -q '^KTEST RMMOD FAIL' "$results"; then
+	echo "[$series] FAIL: rmmod ksmdev failed at the end of the run"
+	fail=1
+fi
+bad='BUG:|WARNING:|Oops|Bad page|general protection|soft lockup|hard LOCKUP|rcu: INFO|self-detected stall|hung_task|list_add corruption|kernel BUG|list_del corruption|UBSAN:|KASAN:|kmemleak:.*new suspected'
+if grep -aEq "$bad" "$console"; then
+	echo "[$series] FAIL: kernel log reports a problem:"
+	grep -aE "$bad" "$console" | head -n 20 | sed "s/^/[$series]   /"
+	fail=1
+fi
+if [ "$fail" -ne 0 ]; then
+	echo "[$series] ---- guest kernel log ($console) ----"
+	tail -n 200 "$console" | sed "s/^/[$series] | /"
+	echo "[$series] ---- end of guest kernel log ----"
+	echo "[$series] FAILED ($abi, ${elapsed}s)"
+	exit 1
+fi
+echo "[$series] ok ($abi, ${elapsed}s)"
+exit 0
