@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include "ktest.h"
 
 int ktest_open_dev(void)
@@ -9,4 +15,281 @@ int ktest_open_dev(void)
 	if (fd < 0)
 		ktest_fail("open /dev/ksm: %s", strerror(errno));
 	return fd;
+}
+
+int ktest_create_area(int devfd)
+{
+	int fd = ioctl(devfd, KSM_CREATE_SHARED_MEMORY_AREA, 0);
+
+	if (fd < 0)
+		ktest_fail("KSM_CREATE_SHARED_MEMORY_AREA: %s", strerror(errno));
+	return fd;
+}
+
+int ktest_register(int smafd, void *addr, unsigned long npages)
+{
+	struct ksm_memory_region r = {
+		.npages = (__u32)npages,
+		.addr = (__u64)(uintptr_t)addr,
+	};
+
+	return ioctl(smafd, KSM_REGISTER_MEMORY_REGION, &r) ? -errno : 0;
+}
+
+int ktest_remove(int smafd, void *addr)
+{
+	return ioctl(smafd, KSM_REMOVE_MEMORY_REGION, (unsigned long)addr) ? -errno : 0;
+}
+
+void ktest_scanner(int devfd, unsigned int pages_to_scan, unsigned int sleep_us, int run)
+{
+	struct ksm_kthread_info k = {
+		.sleep = sleep_us,
+		.pages_to_scan = pages_to_scan,
+		.flags = run ? ksm_control_flags_run : 0,
+	};
+
+	if (ioctl(devfd, KSM_START_STOP_KTHREAD, &k))
+		ktest_fail("KSM_START_STOP_KTHREAD: %s", strerror(errno));
+}
+
+static void get_stats(int fd, unsigned long cmd, struct ksm_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	if (ioctl(fd, cmd, st))
+		ktest_fail("stats ioctl: %s", strerror(errno));
+}
+
+void ktest_global_stats(int devfd, struct ksm_stats *st)
+{
+	get_stats(devfd, KSM_GET_STATS, st);
+}
+
+void ktest_area_stats(int smafd, struct ksm_stats *st)
+{
+	get_stats(smafd, KSM_GET_AREA_STATS, st);
+}
+
+void ktest_wait_scans(int devfd, unsigned int n, unsigned int timeout_s)
+{
+	struct ksm_stats st;
+	struct timespec t0, t;
+	uint64_t target;
+
+	ktest_global_stats(devfd, &st);
+	target = st.full_scans + n;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		ktest_global_stats(devfd, &st);
+		if (st.full_scans >= target)
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > (time_t)timeout_s)
+			ktest_fail("only %llu of %u full scans after %us",
+				   (unsigned long long)(st.full_scans + n - target), n, timeout_s);
+		usleep(10000);
+	}
+}
+
+void *ktest_map(unsigned long npages)
+{
+	void *p = mmap(NULL, npages * KTEST_PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		ktest_fail("mmap %lu pages: %s", npages, strerror(errno));
+	madvise(p, npages * KTEST_PAGE, MADV_NOHUGEPAGE);
+	return p;
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	return x ^ (x >> 33);
+}
+
+void ktest_fill_page(void *page, uint64_t seed)
+{
+	uint64_t *w = page;
+
+	for (unsigned int i = 0; i < KTEST_PAGE / 8; i++)
+		w[i] = mix(seed * 4096 + i + 1);
+}
+
+int ktest_check_page(const void *page, uint64_t seed)
+{
+	const uint64_t *w = page;
+
+	for (unsigned int i = 0; i < KTEST_PAGE / 8; i++)
+		if (w[i] != mix(seed * 4096 + i + 1))
+			return 0;
+	return 1;
+}
+
+uint64_t ktest_pfn(const void *addr)
+{
+	uint64_t ent = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	off_t off = (off_t)((uintptr_t)addr / KTEST_PAGE) * 8;
+
+	if (fd < 0)
+		ktest_fail("open pagemap: %s", strerror(errno));
+	if (pread(fd, &ent, 8, off) != 8)
+		ktest_fail("read pagemap: %s", strerror(errno));
+	close(fd);
+	if (!(ent & (1ULL << 63)))
+		return 0;
+	return ent & ((1ULL << 55) - 1);
+}
+
+long long ktest_sysfs_stat(const char *name)
+{
+	char path[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/ksmdev/%s", name);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+void ktest_drop_privileges(void)
+{
+	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+		ktest_fail("dropping privileges: %s", strerror(errno));
+}
+
+void ktest_print_stats(const char *what, const struct ksm_stats *st)
+{
+	fprintf(stderr,
+		"%s: size %u shared %llu sharing %llu unshared %llu volatile %llu merged %llu full_scans %llu scanned %llu regions %llu max_kernel_pages %llu cap_refusals %llu\n",
+		what, st->size,
+		(unsigned long long)st->pages_shared, (unsigned long long)st->pages_sharing,
+		(unsigned long long)st->pages_unshared, (unsigned long long)st->pages_volatile,
+		(unsigned long long)st->pages_merged, (unsigned long long)st->full_scans,
+		(unsigned long long)st->pages_scanned, (unsigned long long)st->regions,
+		(unsigned long long)st->max_kernel_pages, (unsigned long long)st->cap_refusals);
+}
+
+static int stat_ok(uint64_t v, long long want)
+{
+	return want < 0 || v == (uint64_t)want;
+}
+
+void ktest_expect_stats(const char *what, const struct ksm_stats *st,
+			long long shared, long long sharing, long long merged,
+			long long regions)
+{
+	if (stat_ok(st->pages_shared, shared) && stat_ok(st->pages_sharing, sharing) &&
+	    stat_ok(st->pages_merged, merged) && stat_ok(st->regions, regions))
+		return;
+	ktest_print_stats(what, st);
+	ktest_fail("%s: expected shared %lld sharing %lld merged %lld regions %lld (-1: any)",
+		   what, shared, sharing, merged, regions);
+}
+
+void ktest_wait_global(int devfd, long long shared, long long sharing,
+		       long long regions, unsigned int timeout_ms)
+{
+	uint64_t t0 = ktest_now_ms();
+	struct ksm_stats st;
+
+	for (;;) {
+		ktest_global_stats(devfd, &st);
+		if (stat_ok(st.pages_shared, shared) && stat_ok(st.pages_sharing, sharing) &&
+		    stat_ok(st.regions, regions))
+			return;
+		if (ktest_now_ms() - t0 > timeout_ms) {
+			ktest_print_stats("global", &st);
+			ktest_fail("global stats did not reach shared %lld sharing %lld regions %lld within %u ms",
+				   shared, sharing, regions, timeout_ms);
+		}
+		usleep(50000);
+	}
+}
+
+void ktest_fill_pages(void *base, unsigned long npages, uint64_t seed, uint64_t step)
+{
+	for (unsigned long i = 0; i < npages; i++)
+		ktest_fill_page((char *)base + i * KTEST_PAGE, seed + i * step);
+}
+
+void ktest_check_pages(const char *what, const void *base, unsigned long npages,
+		       uint64_t seed, uint64_t step)
+{
+	for (unsigned long i = 0; i < npages; i++)
+		if (!ktest_check_page((const char *)base + i * KTEST_PAGE, seed + i * step))
+			ktest_fail("%s: page %lu does not hold seed %llu", what, i,
+				   (unsigned long long)(seed + i * step));
+}
+
+uint64_t ktest_expect_same_pfn(const char *what, const void *base, unsigned long npages)
+{
+	uint64_t pfn0 = ktest_pfn(base);
+
+	if (!pfn0)
+		ktest_fail("%s: page 0 not present", what);
+	for (unsigned long i = 1; i < npages; i++) {
+		uint64_t pfn = ktest_pfn((const char *)base + i * KTEST_PAGE);
+
+		if (pfn != pfn0)
+			ktest_fail("%s: page %lu maps pfn %#llx, page 0 maps %#llx (not merged)",
+				   what, i, (unsigned long long)pfn, (unsigned long long)pfn0);
+	}
+	return pfn0;
+}
+
+void ktest_expect_distinct_pfns(const char *what, const void *base, unsigned long npages)
+{
+	uint64_t *pfn = calloc(npages ? npages : 1, sizeof(*pfn));
+
+	if (!pfn)
+		ktest_fail("out of memory");
+	for (unsigned long i = 0; i < npages; i++) {
+		pfn[i] = ktest_pfn((const char *)base + i * KTEST_PAGE);
+		if (!pfn[i])
+			ktest_fail("%s: page %lu not present", what, i);
+		for (unsigned long j = 0; j < i; j++)
+			if (pfn[j] == pfn[i])
+				ktest_fail("%s: pages %lu and %lu both map pfn %#llx",
+					   what, j, i, (unsigned long long)pfn[i]);
+	}
+	free(pfn);
+}
+
+void ktest_reload_module(const char *params)
+{
+	const char *ko = getenv("KTEST_KO");
+	char cmd[1024];
+	int rc;
+
+	if (!ko || !*ko)
+		ktest_fail("KTEST_KO is not set: cannot reload ksmdev");
+	snprintf(cmd, sizeof(cmd),
+		 "i=0; while grep -q '^ksmdev ' /proc/modules && ! rmmod ksmdev; do "
+		 "i=$((i + 1)); [ $i -ge 50 ] && exit 1; sleep 0.1; done; "
+		 "insmod \"$KTEST_KO\" %s", params);
+	rc = system(cmd);
+	if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc))
+		ktest_fail("reloading ksmdev with '%s' failed (status %#x)", params, rc);
+	for (int i = 0; i < 100 && access("/dev/ksm", F_OK); i++)
+		usleep(50000);
+	ktest_info("reloaded ksmdev with '%s'", params);
+}
+
+uint64_t ktest_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }

@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * ktest.h - tiny helpers for the in-guest tests.
+ * ktest.h - small helpers for the in-guest tests.
  *
- * Each test is one program; it exits 0 on success, 77 to skip, and
- * anything else on failure, after printing what went wrong.
+ * Each test is one program about one behaviour; it exits 0 on success,
+ * KTEST_SKIP (77) to skip, anything else on failure after printing what
+ * went wrong.  Tests run as root in the guest with ksmdev.ko loaded; the
+ * scanner is stopped when a test starts (tests start it as they need).
  */
 #ifndef KTEST_H
 #define KTEST_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <linux/ksmdev.h>
 
 #define KTEST_SKIP 77
+#define KTEST_PAGE 4096UL
 
 #define ktest_fail(...) do {						\
 	fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);		\
@@ -31,7 +37,68 @@
 
 #define ktest_info(...) do { printf(__VA_ARGS__); putchar('\n'); fflush(stdout); } while (0)
 
-/* Open /dev/ksm or fail the test. */
+/* Open /dev/ksm (O_RDWR|O_CLOEXEC) or fail the test. */
 int ktest_open_dev(void);
+/* KSM_CREATE_SHARED_MEMORY_AREA or fail the test; returns the SMA fd. */
+int ktest_create_area(int devfd);
+/* KSM_REGISTER_MEMORY_REGION; returns 0 or -errno (does not fail). */
+int ktest_register(int smafd, void *addr, unsigned long npages);
+/* KSM_REMOVE_MEMORY_REGION; returns 0 or -errno (does not fail). */
+int ktest_remove(int smafd, void *addr);
+/* Start (run=1) or stop the scanner; fails the test on error. */
+void ktest_scanner(int devfd, unsigned int pages_to_scan, unsigned int sleep_us, int run);
+/* Global (KSM_GET_STATS on devfd) or area (KSM_GET_AREA_STATS on an SMA fd). */
+void ktest_global_stats(int devfd, struct ksm_stats *st);
+void ktest_area_stats(int smafd, struct ksm_stats *st);
+/* Wait until full_scans has grown by @n from now; fails after @timeout_s. */
+void ktest_wait_scans(int devfd, unsigned int n, unsigned int timeout_s);
+/* Anonymous private read/write mapping of @npages pages, no THP; fails on error. */
+void *ktest_map(unsigned long npages);
+/* Fill page @i of @base with a pattern that depends only on @seed. */
+void ktest_fill_page(void *page, uint64_t seed);
+/* 1 if page equals ktest_fill_page(seed) content, else 0. */
+int ktest_check_page(const void *page, uint64_t seed);
+/* Physical frame number mapping @addr via /proc/self/pagemap; 0 if none. */
+uint64_t ktest_pfn(const void *addr);
+/* Sum of a field over the system: read /sys/kernel/mm/ksmdev/<name>; -1 if absent. */
+long long ktest_sysfs_stat(const char *name);
+/* Drop to an unprivileged user (nobody, 65534). */
+void ktest_drop_privileges(void);
+
+/*
+ * Additions: diagnostics and common checks.  Expected values of -1 mean
+ * "don't care".
+ */
+#define KTEST_ANY (-1LL)
+
+/* Print every field of @st, prefixed by @what, to stderr. */
+void ktest_print_stats(const char *what, const struct ksm_stats *st);
+/* Fail (printing @st) unless the four counts match the expected ones. */
+void ktest_expect_stats(const char *what, const struct ksm_stats *st,
+			long long shared, long long sharing, long long merged,
+			long long regions);
+/*
+ * Poll global stats every 50 ms until pages_shared, pages_sharing and
+ * regions match (-1: any); fail after @timeout_ms printing the last stats.
+ */
+void ktest_wait_global(int devfd, long long shared, long long sharing,
+		       long long regions, unsigned int timeout_ms);
+/* Fill @npages pages from @base, page i with seed @seed + i * @step. */
+void ktest_fill_pages(void *base, unsigned long npages, uint64_t seed, uint64_t step);
+/* Fail unless page i of @base holds seed @seed + i * @step. */
+void ktest_check_pages(const char *what, const void *base, unsigned long npages,
+		       uint64_t seed, uint64_t step);
+/* Fail unless @npages pages from @base all map one and the same nonzero PFN; returns it. */
+uint64_t ktest_expect_same_pfn(const char *what, const void *base, unsigned long npages);
+/* Fail unless @npages pages from @base map pairwise distinct nonzero PFNs. */
+void ktest_expect_distinct_pfns(const char *what, const void *base, unsigned long npages);
+/*
+ * Unload ksmdev (retrying while busy) and load $KTEST_KO again with the
+ * module parameters @params (may be ""); waits for /dev/ksm.  The caller
+ * must have closed every /dev/ksm and SMA fd first.
+ */
+void ktest_reload_module(const char *params);
+/* Milliseconds of CLOCK_MONOTONIC. */
+uint64_t ktest_now_ms(void);
 
 #endif

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Merging tells the secondary MMUs (mmu_notifier users such as KVM) about
+ * every PTE it replaces: with a counting mmu_notifier on this process's mm
+ * (test module ksmdev_mntest), merging 32 identical pages (pages_sharing
+ * 31) produces at least 31 .change_pte calls on Linux 6.1, and - 6.12 has
+ * no .change_pte - at least 31 .invalidate_range_start calls on 6.12.
+ * The merged bytes are verified.
+ */
+#include <fcntl.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "ktest.h"
+
+#define NPAGES	32
+
+static int mnfd = -1;
+static int loaded;
+
+static void cleanup(void)
+{
+	if (mnfd >= 0)
+		close(mnfd);
+	mnfd = -1;
+	if (loaded && system("rmmod ksmdev_mntest") != 0)
+		fprintf(stderr, "rmmod ksmdev_mntest failed\n");
+	loaded = 0;
+}
+
+static void counters(long long *change_pte, long long *inval)
+{
+	char text[128];
+	ssize_t n = pread(mnfd, text, sizeof(text) - 1, 0);
+
+	if (n <= 0)
+		ktest_fail("read /dev/ksmdev_mntest: %s", n ? strerror(errno) : "empty");
+	text[n] = 0;
+	if (sscanf(text, "change_pte %lld invalidate_range_start %lld", change_pte, inval) != 2)
+		ktest_fail("cannot parse '%s'", text);
+}
+
+/* 1 if the running kernel still has mmu_notifier .change_pte (before 6.9). */
+static int kernel_has_change_pte(void)
+{
+	const char *k = getenv("KTEST_KERNEL");
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	if (k && *k) {
+		if (!strcmp(k, "6.1"))
+			return 1;
+		if (!strcmp(k, "6.12"))
+			return 0;
+	}
+	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
+		ktest_fail("cannot tell the kernel version");
+	return maj < 6 || (maj == 6 && min < 9);
+}
+
+int main(void)
+{
+	const char *dir = getenv("KTEST_KMOD_DIR");
+	int has_change_pte = kernel_has_change_pte();
+	long long cp0, inv0, cp1, inv1;
+	char path[512];
+	struct ksm_stats g;
+	int dev, sma, rc;
+	char *p;
+
+	if (!dir || !*dir)
+		ktest_fail("KTEST_KMOD_DIR is not set");
+	snprintf(path, sizeof(path), "%s/test/ksmdev_mntest.ko", dir);
+	if (access(path, R_OK))
+		ktest_fail("%s: %s (test modules not built?)", path, strerror(errno));
+	atexit(cleanup);
+	rc = system("rmmod ksmdev_mntest 2>/dev/null; insmod \"$KTEST_KMOD_DIR/test/ksmdev_mntest.ko\"");
+	if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc))
+		ktest_fail("insmod %s failed (status %#x)", path, rc);
+	loaded = 1;
+	for (int i = 0; i < 100 && access("/dev/ksmdev_mntest", F_OK); i++)
+		usleep(50000);
+	mnfd = open("/dev/ksmdev_mntest", O_RDONLY | O_CLOEXEC);
+	if (mnfd < 0)
+		ktest_fail("open /dev/ksmdev_mntest: %s", strerror(errno));
+
+	dev = ktest_open_dev();
+	sma = ktest_create_area(dev);
+	p = ktest_map(NPAGES);
+	ktest_fill_pages(p, NPAGES, 1, 0);
+	rc = ktest_register(sma, p, NPAGES);
+	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	counters(&cp0, &inv0);
+
+	ktest_scanner(dev, 100000, 1000, 1);
+	ktest_wait_scans(dev, 3, 60);
+	ktest_scanner(dev, 100000, 1000, 0);
+	ktest_global_stats(dev, &g);
+	ktest_expect_stats("global", &g, 1, NPAGES - 1, NPAGES, 1);
+	ktest_expect_same_pfn("merged pages", p, NPAGES);
+	counters(&cp1, &inv1);
+	ktest_info("kernel %s: change_pte +%lld, invalidate_range_start +%lld while merging %d pages",
+		   has_change_pte ? "with change_pte" : "without change_pte",
+		   cp1 - cp0, inv1 - inv0, NPAGES);
+
+	if (has_change_pte) {
+		ktest_assert(cp1 - cp0 >= NPAGES - 1,
+			     "only %lld change_pte notifications for %d merged PTEs",
+			     cp1 - cp0, NPAGES - 1);
+	} else {
+		ktest_assert(cp1 == 0, "change_pte counted %lld on a kernel without it", cp1);
+		ktest_assert(inv1 - inv0 >= NPAGES - 1,
+			     "only %lld invalidate_range_start notifications for %d merged PTEs",
+			     inv1 - inv0, NPAGES - 1);
+	}
+	ktest_check_pages("merged pages", p, NPAGES, 1, 0);
+
+	close(sma);
+	close(dev);
+	cleanup();
+	return 0;
+}
