@@ -2,23 +2,386 @@
 /*
  * ksmdev - /dev/ksm: merge identical pages of registered memory regions.
  *
- * This file: the misc device and ioctl dispatch.
+ * This file: the misc device /dev/ksm and its ioctls, the shared memory
+ * area (SMA) file descriptors and their regions, statistics in sysfs,
+ * module parameters, load and unload.
+ *
+ * The ABI is the 2009 /dev/ksm one (include/uapi/linux/ksmdev.h): a
+ * process opens /dev/ksm, creates an SMA (a new anon-inode fd), registers
+ * ranges of its own memory on it; closing the SMA fd or removing a region
+ * gives every merged page of it a private copy again.  The scanner
+ * (scan.c) does the merging.
+ *
+ * Locking: ksm_lock (scan.c) protects areas, regions, slots' region trees
+ * and all counters.  Scanner settings are written under it and read by the
+ * scanner with READ_ONCE().  See ksmdev.h for the full order.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/module.h>
-#include <linux/miscdevice.h>
+#include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/ksmdev.h>
+#include <linux/kobject.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+#include <linux/uaccess.h>
+#include "ksmdev.h"
+#include "compat.h"
+
+static bool run_param;
+module_param_named(run, run_param, bool, 0444);
+MODULE_PARM_DESC(run, "start the scanner at load (default 0)");
+
+unsigned int ksm_pages_to_scan = 100;
+module_param_named(pages_to_scan, ksm_pages_to_scan, uint, 0444);
+MODULE_PARM_DESC(pages_to_scan, "initial pages per scanner batch (default 100)");
+
+unsigned int ksm_sleep_usecs = 20000;
+module_param_named(sleep, ksm_sleep_usecs, uint, 0444);
+MODULE_PARM_DESC(sleep, "initial microseconds between batches (default 20000)");
+
+unsigned int ksm_regions_per_fd = 1024;
+module_param_named(regions_per_fd, ksm_regions_per_fd, uint, 0444);
+MODULE_PARM_DESC(regions_per_fd, "regions one SMA may hold (default 1024)");
+
+unsigned int ksm_max_kernel_pages;
+module_param_named(max_kernel_pages, ksm_max_kernel_pages, uint, 0444);
+MODULE_PARM_DESC(max_kernel_pages,
+		 "cap on KSM pages, which cannot be swapped (default 0 = a quarter of RAM)");
+
+bool ksm_run;
+unsigned long ksm_nr_regions_total;
+static LIST_HEAD(ksm_areas);
+
+/* ------------------------------------------------------------ stats */
+
+static void ksm_fill_stats(struct ksm_stats *st, const struct ksm_counters *c,
+			   bool global)
+{
+	memset(st, 0, sizeof(*st));
+	st->pages_shared = c->pages_shared;
+	st->pages_merged = c->pages_merged;
+	st->pages_sharing = c->pages_merged - min(c->pages_merged, c->pages_shared);
+	st->pages_unshared = c->pages_unshared;
+	st->pages_volatile = c->pages_volatile;
+	st->full_scans = ksm_full_scans;
+	st->pages_scanned = c->pages_scanned;
+	st->regions = c->regions;
+	st->max_kernel_pages = ksm_max_kernel_pages;
+	st->cap_refusals = global ? ksm_cap_refusals : 0;
+}
+
+/*
+ * Copy stats out, size-versioned: the caller's ->size says how much it
+ * knows; the size encoded in the ioctl number is ignored.
+ */
+static long ksm_copy_stats(void __user *uarg, const struct ksm_counters *c,
+			   bool global)
+{
+	struct ksm_stats st;
+	u32 size, flags;
+
+	if (get_user(size, (u32 __user *)uarg) ||
+	    get_user(flags, (u32 __user *)uarg + 1))
+		return -EFAULT;
+	if (size < KSM_STATS_SIZE_MIN || flags)
+		return -EINVAL;
+	size = min_t(u32, size, sizeof(st));
+
+	mutex_lock(&ksm_lock);
+	ksm_fill_stats(&st, c, global);
+	mutex_unlock(&ksm_lock);
+	st.size = size;
+	if (copy_to_user(uarg, &st, size))
+		return -EFAULT;
+	return 0;
+}
+
+static bool ksm_is_stats_cmd(unsigned int cmd, unsigned int nr)
+{
+	return _IOC_TYPE(cmd) == KSMIO && _IOC_NR(cmd) == nr &&
+	       _IOC_DIR(cmd) == (_IOC_READ | _IOC_WRITE) &&
+	       _IOC_SIZE(cmd) >= KSM_STATS_SIZE_MIN;
+}
+
+/* ------------------------------------------------------------ regions */
+
+static struct ksm_region *ksm_region_find_overlap(struct ksm_mm_slot *slot,
+						  unsigned long start,
+						  unsigned long end)
+{
+	struct rb_node *n = slot->regions.rb_node;
+
+	while (n) {
+		struct ksm_region *r = rb_entry(n, struct ksm_region, node);
+
+		if (end <= r->start)
+			n = n->rb_left;
+		else if (start >= r->end)
+			n = n->rb_right;
+		else
+			return r;
+	}
+	return NULL;
+}
+
+static void ksm_region_insert(struct ksm_mm_slot *slot, struct ksm_region *region)
+{
+	struct rb_node **p = &slot->regions.rb_node, *parent = NULL;
+
+	while (*p) {
+		struct ksm_region *r = rb_entry(*p, struct ksm_region, node);
+
+		parent = *p;
+		p = region->start < r->start ? &(*p)->rb_left : &(*p)->rb_right;
+	}
+	rb_link_node(&region->node, parent, p);
+	rb_insert_color(&region->node, &slot->regions);
+}
+
+/**
+ * ksm_region_destroy - forget a region: tracking, lists, slot reference
+ * @region: the region; ksm_lock held.  Does not unmerge (see
+ *          ksm_unmerge_range()); the slot may be freed after this.
+ */
+void ksm_region_destroy(struct ksm_region *region)
+{
+	struct ksm_mm_slot *slot = region->slot;
+	struct ksm_area *area = region->area;
+
+	ksm_scan_region_removing(region);
+	WARN_ON(!xa_empty(&region->items));
+	xa_destroy(&region->items);
+	rb_erase(&region->node, &slot->regions);
+	slot->nr_regions--;
+	list_del(&region->area_link);
+	area->stats.regions--;
+	ksm_global.regions--;
+	ksm_nr_regions_total--;
+	kfree(region);
+	ksm_slot_put(slot);
+}
+
+static long ksm_register_region(struct ksm_area *area, void __user *uarg)
+{
+	struct ksm_memory_region mr;
+	struct ksm_mm_slot *slot;
+	struct ksm_region *region;
+	unsigned long start, len;
+	struct mm_struct *mm = current->mm;
+	long err;
+
+	if (copy_from_user(&mr, uarg, sizeof(mr)))
+		return -EFAULT;
+	if (!mr.npages || mr.pad || mr.reserved_bits)
+		return -EINVAL;
+	start = mr.addr;
+	len = (unsigned long)mr.npages << PAGE_SHIFT;
+	if (mr.addr != start || offset_in_page(start) ||
+	    start >= TASK_SIZE || len > TASK_SIZE - start)
+		return -EINVAL;
+	if (!mm)
+		return -EINVAL;
+
+	region = kzalloc(sizeof(*region), GFP_KERNEL);
+	if (!region)
+		return -ENOMEM;
+	region->start = start;
+	region->end = start + len;
+	region->area = area;
+	xa_init(&region->items);
+
+	mutex_lock(&ksm_lock);
+	err = -ENOSPC;
+	if (area->stats.regions >= ksm_regions_per_fd)
+		goto out_unlock;
+	slot = ksm_slot_get(mm);
+	if (IS_ERR(slot)) {
+		err = PTR_ERR(slot);
+		goto out_unlock;
+	}
+	err = -EEXIST;
+	if (ksm_region_find_overlap(slot, region->start, region->end)) {
+		ksm_slot_put(slot);
+		goto out_unlock;
+	}
+	region->slot = slot;
+	ksm_region_insert(slot, region);
+	slot->nr_regions++;
+	list_add_tail(&region->area_link, &area->regions);
+	area->stats.regions++;
+	ksm_global.regions++;
+	ksm_nr_regions_total++;
+	ksm_scan_region_added(region);
+	mutex_unlock(&ksm_lock);
+	return 0;
+
+out_unlock:
+	mutex_unlock(&ksm_lock);
+	kfree(region);
+	return err;
+}
+
+/* Unmerge and destroy @region.  ksm_lock held. */
+static int ksm_region_remove(struct ksm_region *region)
+{
+	int err = ksm_unmerge_range(region);
+
+	if (err)
+		return err;
+	ksm_region_destroy(region);
+	return 0;
+}
+
+static long ksm_remove_region(struct ksm_area *area, unsigned long start)
+{
+	struct ksm_region *region;
+	long err = -ENOENT;
+
+	mutex_lock(&ksm_lock);
+	/* Apply what the notifier queued first: a dead mm's regions go. */
+	ksm_process_pending();
+	list_for_each_entry(region, &area->regions, area_link) {
+		if (region->start == start && region->slot->mn.mm == current->mm) {
+			err = ksm_region_remove(region);
+			break;
+		}
+	}
+	mutex_unlock(&ksm_lock);
+	return err;
+}
+
+/* ------------------------------------------------------------ SMA fd */
+
+static long ksm_sma_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct ksm_area *area = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case KSM_REGISTER_MEMORY_REGION:
+		return ksm_register_region(area, uarg);
+	case KSM_REMOVE_MEMORY_REGION:
+		return ksm_remove_region(area, arg);
+	}
+	if (ksm_is_stats_cmd(cmd, _IOC_NR(KSM_GET_AREA_STATS)))
+		return ksm_copy_stats(uarg, &area->stats, false);
+	return -ENOTTY;
+}
+
+static int ksm_sma_release(struct inode *inode, struct file *file)
+{
+	struct ksm_area *area = file->private_data;
+	struct ksm_region *region, *tmp;
+
+	mutex_lock(&ksm_lock);
+	ksm_process_pending();
+	list_for_each_entry_safe(region, tmp, &area->regions, area_link) {
+		/*
+		 * Unmerge while the mm lives.  Out of memory here cannot be
+		 * reported; the pages stay merged and stay correct (a write
+		 * still copies), only the savings are kept.
+		 */
+		if (ksm_unmerge_range(region))
+			pr_warn_ratelimited("out of memory unmerging a closed area; pages stay shared\n");
+		ksm_region_destroy(region);
+	}
+	list_del(&area->link);
+	mutex_unlock(&ksm_lock);
+	kfree(area);
+	return 0;
+}
+
+static const struct file_operations ksm_sma_fops = {
+	.owner		= THIS_MODULE,
+	.release	= ksm_sma_release,
+	.unlocked_ioctl	= ksm_sma_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static long ksm_create_area(void)
+{
+	struct ksm_area *area = kzalloc(sizeof(*area), GFP_KERNEL);
+	int fd;
+
+	if (!area)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&area->regions);
+	area->pid = task_tgid_vnr(current);
+	get_task_comm(area->comm, current);
+	mutex_lock(&ksm_lock);
+	list_add_tail(&area->link, &ksm_areas);
+	mutex_unlock(&ksm_lock);
+
+	fd = anon_inode_getfd("[ksm-sma]", &ksm_sma_fops, area, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		mutex_lock(&ksm_lock);
+		list_del(&area->link);
+		mutex_unlock(&ksm_lock);
+		kfree(area);
+	}
+	return fd;
+}
+
+/* ------------------------------------------------------------ /dev/ksm */
+
+static long ksm_start_stop(void __user *uarg)
+{
+	struct ksm_kthread_info info;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (copy_from_user(&info, uarg, sizeof(info)))
+		return -EFAULT;
+	if (info.pad || info.reserved_bits || (info.flags & ~ksm_control_flags_run))
+		return -EINVAL;
+	if ((info.flags & ksm_control_flags_run) && !info.pages_to_scan)
+		return -EINVAL;
+
+	mutex_lock(&ksm_lock);
+	if (info.pages_to_scan)
+		WRITE_ONCE(ksm_pages_to_scan, info.pages_to_scan);
+	WRITE_ONCE(ksm_sleep_usecs, info.sleep);
+	WRITE_ONCE(ksm_run, !!(info.flags & ksm_control_flags_run));
+	mutex_unlock(&ksm_lock);
+	ksm_scan_wake();
+	return 0;
+}
+
+static long ksm_get_info(void __user *uarg)
+{
+	struct ksm_kthread_info info = {
+		.sleep = READ_ONCE(ksm_sleep_usecs),
+		.pages_to_scan = READ_ONCE(ksm_pages_to_scan),
+		.flags = READ_ONCE(ksm_run) ? ksm_control_flags_run : 0,
+	};
+
+	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+}
 
 static long ksm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	void __user *uarg = (void __user *)arg;
+
 	switch (cmd) {
 	case KSM_GET_API_VERSION:
 		return KSM_API_VERSION;
-	default:
-		return -ENOTTY;
+	case KSM_CREATE_SHARED_MEMORY_AREA:
+		return ksm_create_area();
+	case KSM_START_STOP_KTHREAD:
+		return ksm_start_stop(uarg);
+	case KSM_GET_INFO_KTHREAD:
+		return ksm_get_info(uarg);
 	}
+	if (ksm_is_stats_cmd(cmd, _IOC_NR(KSM_GET_STATS)))
+		return ksm_copy_stats(uarg, &ksm_global, true);
+	return -ENOTTY;
 }
 
 static const struct file_operations ksm_dev_fops = {
@@ -35,17 +398,128 @@ static struct miscdevice ksm_dev = {
 	.mode	= 0660,
 };
 
+/* ------------------------------------------------------------ sysfs */
+
+#define KSM_STAT_ATTR(_name)						\
+static ssize_t _name##_show(struct kobject *kobj,			\
+			    struct kobj_attribute *attr, char *buf)	\
+{									\
+	struct ksm_stats st;						\
+									\
+	mutex_lock(&ksm_lock);						\
+	ksm_fill_stats(&st, &ksm_global, true);				\
+	mutex_unlock(&ksm_lock);					\
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)st._name);	\
+}									\
+static struct kobj_attribute _name##_attr = __ATTR_RO(_name)
+
+KSM_STAT_ATTR(pages_shared);
+KSM_STAT_ATTR(pages_sharing);
+KSM_STAT_ATTR(pages_unshared);
+KSM_STAT_ATTR(pages_volatile);
+KSM_STAT_ATTR(pages_merged);
+KSM_STAT_ATTR(full_scans);
+KSM_STAT_ATTR(pages_scanned);
+KSM_STAT_ATTR(regions);
+KSM_STAT_ATTR(max_kernel_pages);
+KSM_STAT_ATTR(cap_refusals);
+
+static ssize_t run_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(ksm_run));
+}
+static struct kobj_attribute run_attr = __ATTR_RO(run);
+
+static ssize_t pages_to_scan_show(struct kobject *kobj, struct kobj_attribute *attr,
+				  char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(ksm_pages_to_scan));
+}
+static struct kobj_attribute pages_to_scan_attr = __ATTR_RO(pages_to_scan);
+
+static ssize_t sleep_usecs_show(struct kobject *kobj, struct kobj_attribute *attr,
+				char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(ksm_sleep_usecs));
+}
+static struct kobj_attribute sleep_usecs_attr = __ATTR_RO(sleep_usecs);
+
+static struct attribute *ksm_attrs[] = {
+	&pages_shared_attr.attr,
+	&pages_sharing_attr.attr,
+	&pages_unshared_attr.attr,
+	&pages_volatile_attr.attr,
+	&pages_merged_attr.attr,
+	&full_scans_attr.attr,
+	&pages_scanned_attr.attr,
+	&regions_attr.attr,
+	&max_kernel_pages_attr.attr,
+	&cap_refusals_attr.attr,
+	&run_attr.attr,
+	&pages_to_scan_attr.attr,
+	&sleep_usecs_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group ksm_attr_group = {
+	.attrs = ksm_attrs,
+};
+
+static struct kobject *ksm_kobj;
+
+/* ------------------------------------------------------------ module */
+
 static int __init ksmdev_init(void)
 {
-	return misc_register(&ksm_dev);
+	int err;
+
+	err = ksm_compat_init();
+	if (err)
+		return err;
+	if (!ksm_max_kernel_pages)
+		ksm_max_kernel_pages = min_t(unsigned long, totalram_pages() / 4, UINT_MAX);
+	if (!ksm_pages_to_scan)
+		ksm_pages_to_scan = 100;
+	ksm_run = run_param;
+
+	err = ksm_notifier_init();
+	if (err)
+		return err;
+	err = ksm_scan_init();
+	if (err)
+		goto out_notifier;
+	err = -ENOMEM;
+	ksm_kobj = kobject_create_and_add("ksmdev", ksm_mm_kobj());
+	if (!ksm_kobj)
+		goto out_scan;
+	err = sysfs_create_group(ksm_kobj, &ksm_attr_group);
+	if (err)
+		goto out_kobj;
+	err = misc_register(&ksm_dev);
+	if (err)
+		goto out_kobj;
+	return 0;
+
+out_kobj:
+	kobject_put(ksm_kobj);
+out_scan:
+	ksm_scan_exit();
+out_notifier:
+	ksm_notifier_exit();
+	return err;
 }
 
 static void __exit ksmdev_exit(void)
 {
 	misc_deregister(&ksm_dev);
+	kobject_put(ksm_kobj);
+	/* No fd is open, so no region exists: wait for notifier frees. */
+	ksm_notifier_exit();
+	ksm_scan_exit();
 }
 
 module_init(ksmdev_init);
 module_exit(ksmdev_exit);
 MODULE_LICENSE("GPL");
+MODULE_AUTHOR("ksmdev developers");
 MODULE_DESCRIPTION("/dev/ksm: merge identical pages of registered memory");

@@ -106,6 +106,11 @@ int main(void)
 		if (pid[i] < 0)
 			ktest_fail("fork: %s", strerror(errno));
 		if (!pid[i]) {
+			/* Keep no write end of a sibling's pipe: EOF must reach it. */
+			for (int j = 0; j < i; j++) {
+				close(cmd[j][1]);
+				close(rep[j][0]);
+			}
 			close(cmd[i][1]);
 			close(rep[i][0]);
 			child(i, cmd[i][0], rep[i][1]);

@@ -76,13 +76,23 @@ run_one() {		# run_one <name> <command...>
 	if [ $verdict != PASS ]; then
 		sed "s/^/KTEST LOG $name: /" /tmp/"$name".log >&3
 	fi
-	res "RESULT $name $verdict $((t1 - t0))"
-	# A test must not leave processes behind.
+	# A test must not leave processes behind; then every test must leave
+	# the module unloadable, and the next test starts with a fresh one.
 	pkill -9 -f "$top/build/tests/guest/" 2>/dev/null
-	# The module must still be loaded unless the test reloaded it itself.
-	if ! grep -q '^ksmdev ' /proc/modules; then
-		insmod "$ktest_ko" 2>/dev/null
+	reload_module || { verdict=FAIL; res "LOG $name: rmmod ksmdev failed afterwards"; }
+	res "RESULT $name $verdict $((t1 - t0))"
+}
+
+reload_module() {
+	if grep -q '^ksmdev ' /proc/modules; then
+		i=0
+		until rmmod ksmdev 2>/tmp/rmmod.err; do
+			i=$((i + 1))
+			[ $i -ge 50 ] && { cat /tmp/rmmod.err; return 1; }
+			sleep 0.1
+		done
 	fi
+	insmod "$ktest_ko"
 }
 
 case "$ktest_mode" in

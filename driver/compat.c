@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * compat.c - load-time resolution of core-mm internals, and the per-kernel
+ * differences of the page-table and rmap primitives ksmdev uses.
+ *
+ * Resolution: kallsyms_lookup_name() is not exported since Linux 5.7, but a
+ * kprobe on it yields its address; through it every symbol in
+ * ksm_symbols[] is looked up once, in ksm_compat_init(), before the device
+ * exists.  A missing symbol fails the load with a message naming it.  On
+ * CPUs with indirect branch tracking an entry point without ENDBR cannot be
+ * called through a pointer, so such a symbol counts as missing too.
+ *
+ * Locking: none of its own; callers hold what each primitive documents.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kprobes.h>
+#include <linux/mm.h>
+#include <linux/rmap.h>
+#include <linux/huge_mm.h>
+#include <linux/swap.h>
+#include <linux/kobject.h>
+#include <asm/tlbflush.h>
+#include "compat.h"
+
+#ifdef CONFIG_X86_KERNEL_IBT
+#include <asm/ibt.h>
+#endif
+
+static unsigned long (*ksm_kallsyms_lookup_name)(const char *name);
+
+static int (*ksm_mn_start_fn)(struct mmu_notifier_range *range);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+static void (*ksm_mn_end_fn)(struct mmu_notifier_range *range);
+#else
+static void (*ksm_mn_end_fn)(struct mmu_notifier_range *range, bool only_end);
+#endif
+static pte_t (*ksm_ptep_clear_flush_fn)(struct vm_area_struct *vma,
+					unsigned long addr, pte_t *ptep);
+static void (*ksm_lru_add_drain_all_fn)(void);
+static struct kobject **ksm_mm_kobj_ptr;
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+static pte_t *(*ksm_pte_map_lock_fn)(struct mm_struct *mm, pmd_t *pmd,
+				     unsigned long addr, spinlock_t **ptlp);
+#endif
+
+#if KSMDEV_HAVE_CHANGE_PTE
+static void (*ksm_change_pte_fn)(struct mm_struct *mm, unsigned long addr,
+				 pte_t pte);
+#endif
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+static void (*ksm_add_file_rmap_fn)(struct folio *folio, struct page *page,
+				    int nr_pages, struct vm_area_struct *vma);
+static void (*ksm_remove_rmap_fn)(struct folio *folio, struct page *page,
+				  int nr_pages, struct vm_area_struct *vma);
+static int (*ksm_split_fn)(struct page *page, struct list_head *list,
+			   unsigned int new_order);
+#define KSM_ADD_RMAP_NAME	"folio_add_file_rmap_ptes"
+#define KSM_REMOVE_RMAP_NAME	"folio_remove_rmap_ptes"
+#define KSM_SPLIT_NAME		"split_huge_page_to_list_to_order"
+#else
+static void (*ksm_add_file_rmap_fn)(struct page *page,
+				    struct vm_area_struct *vma, bool compound);
+static void (*ksm_remove_rmap_fn)(struct page *page,
+				  struct vm_area_struct *vma, bool compound);
+static int (*ksm_split_fn)(struct page *page, struct list_head *list);
+#define KSM_ADD_RMAP_NAME	"page_add_file_rmap"
+#define KSM_REMOVE_RMAP_NAME	"page_remove_rmap"
+#define KSM_SPLIT_NAME		"split_huge_page_to_list"
+#endif
+
+struct ksm_symbol {
+	const char *name;
+	void **addr;
+	bool is_function;
+};
+
+#define KSM_FN(n, p)	{ n, (void **)&(p), true }
+#define KSM_VAR(n, p)	{ n, (void **)&(p), false }
+
+static const struct ksm_symbol ksm_symbols[] = {
+	KSM_FN("__mmu_notifier_invalidate_range_start", ksm_mn_start_fn),
+	KSM_FN("__mmu_notifier_invalidate_range_end", ksm_mn_end_fn),
+	KSM_FN("ptep_clear_flush", ksm_ptep_clear_flush_fn),
+	KSM_FN("lru_add_drain_all", ksm_lru_add_drain_all_fn),
+	KSM_FN(KSM_ADD_RMAP_NAME, ksm_add_file_rmap_fn),
+	KSM_FN(KSM_REMOVE_RMAP_NAME, ksm_remove_rmap_fn),
+	KSM_FN(KSM_SPLIT_NAME, ksm_split_fn),
+#if KSMDEV_HAVE_CHANGE_PTE
+	KSM_FN("__mmu_notifier_change_pte", ksm_change_pte_fn),
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	KSM_FN("__pte_offset_map_lock", ksm_pte_map_lock_fn),
+#endif
+	KSM_VAR("mm_kobj", ksm_mm_kobj_ptr),
+};
+
+/* An address we may call through a pointer (ENDBR present under IBT). */
+static bool ksm_callable(unsigned long addr)
+{
+#ifdef CONFIG_X86_KERNEL_IBT
+	if (cpu_feature_enabled(X86_FEATURE_IBT))
+		return is_endbr(*(u32 *)addr);
+#endif
+	return true;
+}
+
+static int ksm_find_kallsyms(void)
+{
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+	unsigned long addr;
+	int err;
+
+	err = register_kprobe(&kp);
+	if (err) {
+		pr_err("cannot find kallsyms_lookup_name (kprobe: %d); "
+		       "this kernel needs CONFIG_KPROBES and CONFIG_KALLSYMS\n", err);
+		return err;
+	}
+	addr = (unsigned long)kp.addr;
+	unregister_kprobe(&kp);
+#ifdef CONFIG_X86_KERNEL_IBT
+	/* kprobes put the probe after the ENDBR of a function entry. */
+	if (!ksm_callable(addr) && ksm_callable(addr - ENDBR_INSN_SIZE))
+		addr -= ENDBR_INSN_SIZE;
+#endif
+	if (!ksm_callable(addr)) {
+		pr_err("kallsyms_lookup_name is not callable under IBT\n");
+		return -ENOENT;
+	}
+	ksm_kallsyms_lookup_name = (void *)addr;
+	return 0;
+}
+
+/**
+ * ksm_compat_init - resolve every core-mm internal ksmdev needs
+ *
+ * Return: 0, or -ENOENT after logging the name of each missing symbol.
+ */
+int ksm_compat_init(void)
+{
+	unsigned int i;
+	int err, missing = 0;
+
+	err = ksm_find_kallsyms();
+	if (err)
+		return err;
+	for (i = 0; i < ARRAY_SIZE(ksm_symbols); i++) {
+		const struct ksm_symbol *s = &ksm_symbols[i];
+		unsigned long addr = ksm_kallsyms_lookup_name(s->name);
+
+		if (addr && s->is_function && !ksm_callable(addr)) {
+			pr_err("core-mm function %s cannot be called under IBT\n",
+			       s->name);
+			addr = 0;
+		}
+		if (!addr) {
+			pr_err("core-mm symbol %s not found in this kernel; "
+			       "ksmdev cannot load\n", s->name);
+			missing++;
+			continue;
+		}
+		*s->addr = (void *)addr;
+	}
+	return missing ? -ENOENT : 0;
+}
+
+void ksm_mn_range_init(struct mmu_notifier_range *range,
+		       struct vm_area_struct *vma, unsigned long start,
+		       unsigned long end, void *owner)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	mmu_notifier_range_init_owner(range, MMU_NOTIFY_CLEAR, 0, vma->vm_mm,
+				      start, end, owner);
+#else
+	mmu_notifier_range_init_owner(range, MMU_NOTIFY_CLEAR, 0, vma,
+				      vma->vm_mm, start, end, owner);
+#endif
+}
+
+void ksm_mn_range_start(struct mmu_notifier_range *range)
+{
+	might_sleep();
+	if (mm_has_notifiers(range->mm)) {
+		range->flags |= MMU_NOTIFIER_RANGE_BLOCKABLE;
+		ksm_mn_start_fn(range);
+	}
+}
+
+void ksm_mn_range_end(struct mmu_notifier_range *range)
+{
+	if (mm_has_notifiers(range->mm)) {
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+		ksm_mn_end_fn(range);
+#else
+		ksm_mn_end_fn(range, false);
+#endif
+	}
+}
+
+pte_t ksm_ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr,
+			   pte_t *ptep)
+{
+	return ksm_ptep_clear_flush_fn(vma, addr, ptep);
+}
+
+void ksm_set_pte_notify(struct mm_struct *mm, unsigned long addr,
+			pte_t *ptep, pte_t pte)
+{
+#if KSMDEV_HAVE_CHANGE_PTE
+	if (mm_has_notifiers(mm))
+		ksm_change_pte_fn(mm, addr, pte);
+#endif
+	set_pte_at(mm, addr, ptep, pte);
+}
+
+pte_t *ksm_pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd,
+			       unsigned long addr, spinlock_t **ptlp)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	return ksm_pte_map_lock_fn(mm, pmd, addr, ptlp);
+#else
+	return pte_offset_map_lock(mm, pmd, addr, ptlp);
+#endif
+}
+
+void ksm_add_file_rmap(struct page *page, struct vm_area_struct *vma)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	ksm_add_file_rmap_fn(page_folio(page), page, 1, vma);
+#else
+	ksm_add_file_rmap_fn(page, vma, false);
+#endif
+}
+
+void ksm_remove_rmap(struct page *page, struct vm_area_struct *vma)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	ksm_remove_rmap_fn(page_folio(page), page, 1, vma);
+#else
+	ksm_remove_rmap_fn(page, vma, false);
+#endif
+}
+
+int ksm_try_share_anon_rmap(struct page *page)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	return folio_try_share_anon_rmap_pte(page_folio(page), page);
+#else
+	return page_try_share_anon_rmap(page);
+#endif
+}
+
+int ksm_page_mapcount(struct page *page)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	return folio_mapcount(page_folio(page));
+#else
+	return page_mapcount(page);
+#endif
+}
+
+int ksm_split_huge_page(struct page *page)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	return ksm_split_fn(page, NULL, 0);
+#else
+	return ksm_split_fn(page, NULL);
+#endif
+}
+
+void ksm_lru_add_drain_all(void)
+{
+	ksm_lru_add_drain_all_fn();
+}
+
+void ksm_mm_counter_add(struct mm_struct *mm, int member, long value)
+{
+	/* add_mm_counter() without its (unexported) tracepoint. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	percpu_counter_add(&mm->rss_stat[member], value);
+#else
+	atomic_long_add(value, &mm->rss_stat.count[member]);
+#endif
+}
+
+unsigned int ksm_cow_fault_flags(void)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	/* Since 6.x an unshare fault copies non-anonymous pages too. */
+	return FAULT_FLAG_UNSHARE | FAULT_FLAG_REMOTE;
+#else
+	/* 6.1 ignores unshare on non-anonymous pages: use a write fault. */
+	return FAULT_FLAG_WRITE | FAULT_FLAG_REMOTE;
+#endif
+}
+
+struct kobject *ksm_mm_kobj(void)
+{
+	return *ksm_mm_kobj_ptr;
+}

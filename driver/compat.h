@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * compat.h - the one interface between ksmdev and the core-mm internals of
+ * the kernel it runs on.
+ *
+ * ksmdev builds against unmodified kernels.  The core-mm functions it
+ * needs but that the kernel does not export are looked up by name when the
+ * module loads (ksm_compat_init()); if one is missing the module refuses to
+ * load and names it.  The differences between the Linux 6.1 page/rmap API
+ * and the 6.12 folio API, and between the mmu-notifier interfaces (6.1
+ * still has change_pte, removed in 6.9), live here and in compat.c only.
+ */
+#ifndef KSMDEV_COMPAT_H
+#define KSMDEV_COMPAT_H
+
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#define KSMDEV_HAVE_CHANGE_PTE	0
+#else
+#define KSMDEV_HAVE_CHANGE_PTE	1
+#endif
+
+int ksm_compat_init(void);
+
+/* A PMD value read without the lock (may be stale; recheck under it). */
+static inline pmd_t ksm_pmd_read(pmd_t *pmd)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	return pmdp_get_lockless(pmd);
+#else
+	return pmd_read_atomic(pmd);
+#endif
+}
+
+static inline bool ksm_page_swapcache(struct page *page)
+{
+	return folio_test_swapcache(page_folio(page));
+}
+
+/* Range notification of secondary MMUs around a PTE change. */
+void ksm_mn_range_init(struct mmu_notifier_range *range,
+		       struct vm_area_struct *vma, unsigned long start,
+		       unsigned long end, void *owner);
+void ksm_mn_range_start(struct mmu_notifier_range *range);
+void ksm_mn_range_end(struct mmu_notifier_range *range);
+
+/* ptep_clear_flush(): clear a PTE and flush it from every TLB. */
+pte_t ksm_ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr,
+			   pte_t *ptep);
+/*
+ * Install @pte replacing a cleared entry.  On kernels with change_pte this
+ * is set_pte_at_notify(): secondary MMUs (KVM) get the new PTE directly.
+ */
+void ksm_set_pte_notify(struct mm_struct *mm, unsigned long addr,
+			pte_t *ptep, pte_t pte);
+
+/* Map/lock the PTE of @addr under @pmd; NULL if the PMD changed under us. */
+pte_t *ksm_pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd,
+			       unsigned long addr, spinlock_t **ptlp);
+
+/* rmap of a single small page mapped by one PTE. */
+void ksm_add_file_rmap(struct page *page, struct vm_area_struct *vma);
+void ksm_remove_rmap(struct page *page, struct vm_area_struct *vma);
+/* page_try_share_anon_rmap(): 0 on success, -EBUSY if pinned. */
+int ksm_try_share_anon_rmap(struct page *page);
+int ksm_page_mapcount(struct page *page);
+int ksm_split_huge_page(struct page *page);
+void ksm_lru_add_drain_all(void);
+void ksm_mm_counter_add(struct mm_struct *mm, int member, long value);
+
+/* Flags for handle_mm_fault() that give the faulting PTE a private copy. */
+unsigned int ksm_cow_fault_flags(void);
+
+struct kobject *ksm_mm_kobj(void);
+
+#endif /* KSMDEV_COMPAT_H */

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ksmdev.h - internal structures of the ksmdev driver.
+ *
+ * Objects and who owns them:
+ *
+ *   ksm_area    one per shared-memory-area fd (SMA).  Holds regions.
+ *   ksm_mm_slot one per mm that has regions; embeds our mmu_notifier,
+ *               obtained with mmu_notifier_get() (one reference per region),
+ *               freed through ->free_notifier after the last put.
+ *   ksm_region  [start, end) of one mm, registered on one area.  Lives on
+ *               the area's list, its slot's interval tree, and the global
+ *               scan list.  Its tracked pages are an xarray of items.
+ *   ksm_item    one per page the scanner has seen present in a region.
+ *               Allocated lazily: registering a huge range costs nothing.
+ *   ksm_stable  one per KSM page: a kernel page (not anonymous, not on the
+ *               LRU, never swapped) holding content shared by all the items
+ *               listed on it, each mapping it read-only.
+ *
+ * All of these, every counter and both hash tables are protected by the
+ * global mutex ksm_lock, except the pending-invalidation record of a slot,
+ * protected by slot->pending_lock (the mmu notifier callbacks take only
+ * that spinlock and never sleep on ksm_lock).
+ *
+ * Lock order: ksm_lock -> mmap_lock (read, or write inside
+ * mmu_notifier_get) -> page lock -> page-table lock -> slot->pending_lock.
+ * Only one mm's mmap_lock is ever held at a time.
+ */
+#ifndef KSMDEV_INTERNAL_H
+#define KSMDEV_INTERNAL_H
+
+#include <linux/list.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+#include <linux/ksmdev.h>
+
+/* Counters kept both globally and per area. */
+struct ksm_counters {
+	unsigned long pages_shared;	/* KSM pages (owned, in area scope) */
+	unsigned long pages_merged;	/* items mapping a KSM page */
+	unsigned long pages_unshared;	/* items in the unstable table */
+	unsigned long pages_volatile;	/* items whose content changed */
+	unsigned long pages_scanned;
+	unsigned long regions;
+};
+
+struct ksm_area {
+	struct list_head regions;	/* ksm_region.area_link */
+	struct list_head link;		/* ksm_areas */
+	struct ksm_counters stats;
+	pid_t pid;			/* creator */
+	char comm[TASK_COMM_LEN];
+};
+
+#define KSM_MAX_PENDING	8
+
+struct ksm_mm_slot {
+	struct mmu_notifier mn;		/* mn.mm is the mm */
+	struct rb_root regions;		/* by start address */
+	unsigned long nr_regions;
+	bool dead;			/* ->release seen (under ksm_lock) */
+
+	spinlock_t pending_lock;
+	bool pending_release;		/* ->release ran, cleanup owed */
+	unsigned int nr_pending;	/* ranges to revalidate */
+	unsigned long pending_start[KSM_MAX_PENDING];
+	unsigned long pending_end[KSM_MAX_PENDING];
+	struct list_head pending_link;	/* ksm_pending_slots, pending_lock */
+	bool on_pending_list;
+};
+
+struct ksm_region {
+	struct rb_node node;		/* slot->regions */
+	struct list_head area_link;	/* area->regions */
+	struct list_head scan_link;	/* ksm_scan_list */
+	struct ksm_area *area;
+	struct ksm_mm_slot *slot;
+	unsigned long start, end;
+	struct xarray items;		/* page index in region -> ksm_item */
+};
+
+enum ksm_item_state {
+	KSM_ITEM_NEW,		/* seen, not in any table */
+	KSM_ITEM_UNSTABLE,	/* candidate in the unstable table */
+	KSM_ITEM_VOLATILE,	/* content changed since last seen */
+	KSM_ITEM_STABLE,	/* maps a KSM page */
+};
+
+struct ksm_item {
+	struct ksm_region *region;
+	unsigned long addr;
+	u64 checksum;
+	union {
+		struct hlist_node unode;	/* unstable bucket */
+		struct list_head slink;		/* stable->items */
+	};
+	struct ksm_stable *stable;
+	unsigned int seq;		/* pass in which it entered the table */
+	u8 state;
+	bool hashed;			/* unode is on a bucket */
+	bool checksummed;
+};
+
+struct ksm_stable {
+	struct hlist_node hnode;	/* stable bucket */
+	struct page *kpage;
+	u64 checksum;
+	struct list_head items;		/* first item's area owns it */
+	unsigned long nr_items;
+};
+
+extern struct mutex ksm_lock;
+extern struct ksm_counters ksm_global;
+extern unsigned long ksm_full_scans;
+extern unsigned long ksm_cap_refusals;
+extern unsigned long ksm_nr_regions_total;
+extern unsigned int ksm_max_kernel_pages;
+extern unsigned int ksm_regions_per_fd;
+extern bool ksm_run;
+extern unsigned int ksm_pages_to_scan;
+extern unsigned int ksm_sleep_usecs;
+
+/* scan.c */
+int ksm_scan_init(void);
+void ksm_scan_exit(void);
+void ksm_scan_wake(void);
+void ksm_scan_region_added(struct ksm_region *region);
+void ksm_scan_region_removing(struct ksm_region *region);
+void ksm_forget_range(struct ksm_region *region, unsigned long start,
+		      unsigned long end);
+void ksm_revalidate_range(struct ksm_region *region, unsigned long start,
+			  unsigned long end);
+int ksm_unmerge_range(struct ksm_region *region);
+bool ksm_vma_mergeable(struct vm_area_struct *vma);
+
+/* pagetable.c */
+struct page *ksm_next_page(struct vm_area_struct *vma, unsigned long *addr,
+			   unsigned long end);
+int page_wrprotect(struct vm_area_struct *vma, unsigned long addr,
+		   struct page *page, pte_t *orig_pte);
+int replace_page(struct vm_area_struct *vma, unsigned long addr,
+		 struct page *page, struct page *kpage, pte_t orig_pte);
+int ksm_break_cow(struct vm_area_struct *vma, unsigned long addr);
+extern int ksm_notifier_owner;
+
+/* notifier.c */
+struct ksm_mm_slot *ksm_slot_get(struct mm_struct *mm);
+void ksm_slot_put(struct ksm_mm_slot *slot);
+void ksm_process_pending(void);
+int ksm_notifier_init(void);
+void ksm_notifier_exit(void);
+
+/* main.c */
+void ksm_region_destroy(struct ksm_region *region);
+
+#endif /* KSMDEV_INTERNAL_H */

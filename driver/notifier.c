@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * notifier.c - one mmu notifier per registered mm (struct ksm_mm_slot).
+ *
+ * The slot is obtained with mmu_notifier_get(): one reference per region of
+ * that mm, so the mm itself is never kept alive (the notifier holds only
+ * mm_count, like every mmu notifier).  Through it the driver learns
+ *
+ *   ->release: the mm is exiting.  The regions of the mm are destroyed and
+ *   their tracking and KSM pages released, without waiting for the SMA fd
+ *   to be closed.
+ *
+ *   ->invalidate_range_start with MMU_NOTIFY_UNMAP or MMU_NOTIFY_CLEAR:
+ *   munmap, mremap, MADV_DONTNEED, a copy-on-write fault.  The range is
+ *   revalidated: items whose page is gone are freed, items no longer
+ *   mapping their KSM page are detached from it.
+ *
+ * Ranges the driver invalidates itself carry &ksm_notifier_owner and are
+ * ignored.
+ *
+ * Locking: the callbacks may run in atomic or non-blocking contexts (OOM
+ * reaper) and under mmap_lock, so they only record the event under
+ * ksm_pending_lock and kick a work item; the work item does the rest under
+ * ksm_lock.  A slot can be freed (->free_notifier, after the SRCU grace
+ * period that follows its last put) only once it is off the pending list;
+ * the worker handles a slot only while it has regions, which it checks
+ * under both locks, so it never sees a slot being freed.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include "ksmdev.h"
+#include "compat.h"
+
+static DEFINE_SPINLOCK(ksm_pending_lock);
+static LIST_HEAD(ksm_pending_slots);
+static void ksm_pending_work_fn(struct work_struct *work);
+static DECLARE_WORK(ksm_pending_work, ksm_pending_work_fn);
+
+static struct ksm_mm_slot *ksm_slot(struct mmu_notifier *mn)
+{
+	return container_of(mn, struct ksm_mm_slot, mn);
+}
+
+/* Queue @slot for the worker; ksm_pending_lock held. */
+static void ksm_slot_queue(struct ksm_mm_slot *slot)
+{
+	if (!slot->on_pending_list) {
+		list_add_tail(&slot->pending_link, &ksm_pending_slots);
+		slot->on_pending_list = true;
+	}
+}
+
+static void ksm_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct ksm_mm_slot *slot = ksm_slot(mn);
+
+	spin_lock(&ksm_pending_lock);
+	slot->pending_release = true;
+	ksm_slot_queue(slot);
+	spin_unlock(&ksm_pending_lock);
+	schedule_work(&ksm_pending_work);
+}
+
+static int ksm_mn_invalidate_range_start(struct mmu_notifier *mn,
+					 const struct mmu_notifier_range *range)
+{
+	struct ksm_mm_slot *slot = ksm_slot(mn);
+	unsigned int i;
+
+	if (range->owner == &ksm_notifier_owner)
+		return 0;
+	if (range->event != MMU_NOTIFY_UNMAP && range->event != MMU_NOTIFY_CLEAR)
+		return 0;
+
+	spin_lock(&ksm_pending_lock);
+	for (i = 0; i < slot->nr_pending; i++) {
+		/* Coalesce with an overlapping or adjacent range. */
+		if (range->start <= slot->pending_end[i] &&
+		    range->end >= slot->pending_start[i]) {
+			slot->pending_start[i] = min(slot->pending_start[i], range->start);
+			slot->pending_end[i] = max(slot->pending_end[i], range->end);
+			break;
+		}
+	}
+	if (i == slot->nr_pending) {
+		if (i == KSM_MAX_PENDING) {
+			/* Full: fold everything into the last entry. */
+			i--;
+			slot->pending_start[i] = min(slot->pending_start[i], range->start);
+			slot->pending_end[i] = max(slot->pending_end[i], range->end);
+		} else {
+			slot->pending_start[i] = range->start;
+			slot->pending_end[i] = range->end;
+			slot->nr_pending++;
+		}
+	}
+	ksm_slot_queue(slot);
+	spin_unlock(&ksm_pending_lock);
+	schedule_work(&ksm_pending_work);
+	return 0;
+}
+
+static struct mmu_notifier *ksm_mn_alloc(struct mm_struct *mm)
+{
+	struct ksm_mm_slot *slot = kzalloc(sizeof(*slot), GFP_KERNEL);
+
+	if (!slot)
+		return ERR_PTR(-ENOMEM);
+	slot->regions = RB_ROOT;
+	return &slot->mn;
+}
+
+static void ksm_mn_free(struct mmu_notifier *mn)
+{
+	struct ksm_mm_slot *slot = ksm_slot(mn);
+
+	spin_lock(&ksm_pending_lock);
+	if (slot->on_pending_list)
+		list_del(&slot->pending_link);
+	spin_unlock(&ksm_pending_lock);
+	kfree(slot);
+}
+
+static const struct mmu_notifier_ops ksm_mn_ops = {
+	.release		= ksm_mn_release,
+	.invalidate_range_start	= ksm_mn_invalidate_range_start,
+	.alloc_notifier		= ksm_mn_alloc,
+	.free_notifier		= ksm_mn_free,
+};
+
+/**
+ * ksm_slot_get - the slot of @mm, with one more reference
+ * @mm: current->mm; ksm_lock held, mmap_lock not held
+ *
+ * Return: the slot or an ERR_PTR().
+ */
+struct ksm_mm_slot *ksm_slot_get(struct mm_struct *mm)
+{
+	struct mmu_notifier *mn = mmu_notifier_get(&ksm_mn_ops, mm);
+
+	return IS_ERR(mn) ? ERR_CAST(mn) : ksm_slot(mn);
+}
+
+/**
+ * ksm_slot_put - drop a reference taken by ksm_slot_get()
+ * @slot: the slot; must not be used afterwards if it has no regions left
+ */
+void ksm_slot_put(struct ksm_mm_slot *slot)
+{
+	mmu_notifier_put(&slot->mn);
+}
+
+/**
+ * ksm_process_pending - act on what the notifier callbacks recorded
+ *
+ * ksm_lock held.
+ */
+void ksm_process_pending(void)
+{
+	for (;;) {
+		unsigned long start[KSM_MAX_PENDING], end[KSM_MAX_PENDING];
+		struct ksm_mm_slot *slot;
+		unsigned int i, n;
+		bool release;
+
+		spin_lock(&ksm_pending_lock);
+		slot = list_first_entry_or_null(&ksm_pending_slots,
+						struct ksm_mm_slot, pending_link);
+		if (!slot) {
+			spin_unlock(&ksm_pending_lock);
+			return;
+		}
+		list_del(&slot->pending_link);
+		slot->on_pending_list = false;
+		if (!slot->nr_regions) {
+			/* Its last region is gone: it may be freed any time. */
+			spin_unlock(&ksm_pending_lock);
+			continue;
+		}
+		release = slot->pending_release;
+		n = slot->nr_pending;
+		for (i = 0; i < n; i++) {
+			start[i] = slot->pending_start[i];
+			end[i] = slot->pending_end[i];
+		}
+		slot->nr_pending = 0;
+		slot->pending_release = false;
+		spin_unlock(&ksm_pending_lock);
+
+		if (release) {
+			struct rb_node *node;
+
+			slot->dead = true;
+			/* Destroying the last region puts the slot: stop then. */
+			while ((node = rb_first(&slot->regions))) {
+				bool last = slot->nr_regions == 1;
+
+				ksm_region_destroy(rb_entry(node, struct ksm_region, node));
+				if (last)
+					break;
+			}
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			struct rb_node *node;
+
+			for (node = rb_first(&slot->regions); node; node = rb_next(node)) {
+				struct ksm_region *r = rb_entry(node, struct ksm_region, node);
+
+				if (r->end <= start[i] || r->start >= end[i])
+					continue;
+				ksm_revalidate_range(r, max(start[i], r->start),
+						     min(end[i], r->end));
+			}
+		}
+	}
+}
+
+static void ksm_pending_work_fn(struct work_struct *work)
+{
+	mutex_lock(&ksm_lock);
+	ksm_process_pending();
+	mutex_unlock(&ksm_lock);
+}
+
+int ksm_notifier_init(void)
+{
+	return 0;
+}
+
+/* After every region is gone: wait for callbacks and frees to finish. */
+void ksm_notifier_exit(void)
+{
+	mmu_notifier_synchronize();
+	cancel_work_sync(&ksm_pending_work);
+}

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pagetable.c - the page-table side of merging: find the page mapped at an
+ * address, write-protect it, replace it with a KSM page, break a KSM page
+ * back into a private copy.
+ *
+ * A merge of one anonymous page into a KSM page is two steps, as in the
+ * 2009 driver and today's mm/ksm.c:
+ *
+ *   page_wrprotect(): under the page-table lock, clear the PTE and flush it
+ *   from every TLB, then check that nobody but its mappings and our own
+ *   reference holds the page (GUP pins, O_DIRECT in flight); if somebody
+ *   does, put the PTE back and give up.  Otherwise install it read-only and
+ *   clean.  From now on the contents cannot change without a fault.
+ *
+ *   replace_page(): the caller has compared the write-protected page with
+ *   the KSM page.  Under the page-table lock, if the PTE is still the one
+ *   page_wrprotect() left, point it at the KSM page (read-only), move the
+ *   rmap and RSS accounting from the anonymous page to the KSM page and
+ *   drop the anonymous page.
+ *
+ * KSM pages are kernel pages mapped with file rmap accounting, never
+ * anonymous: a later write fault takes the normal copy-on-write path for a
+ * non-anonymous page in a private mapping and gives the writer a private
+ * anonymous copy.  In an anonymous VMA, a present non-anonymous page other
+ * than the zero page can only be one of ours; ksm_break_cow() relies on it.
+ *
+ * Secondary MMUs: both steps run inside an mmu-notifier invalidate range;
+ * on kernels that still have ->change_pte (before 6.9) the PTE switch is
+ * also announced through it, as set_pte_at_notify() did.  Our own notifier
+ * recognises these ranges by their owner (&ksm_notifier_owner).
+ *
+ * Locking: callers hold mmap_lock of the mm (read) and a reference on the
+ * page; page_wrprotect() and replace_page() also want the page locked.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+#include <linux/mm_inline.h>
+#include <linux/pagemap.h>
+#include <linux/pgtable.h>
+#include <linux/rmap.h>
+#include <linux/huge_mm.h>
+#include <linux/swap.h>
+#include <asm/tlbflush.h>
+#include "ksmdev.h"
+#include "compat.h"
+
+int ksm_notifier_owner;
+
+static pmd_t *ksm_find_pmd(struct mm_struct *mm, unsigned long addr,
+			   unsigned long *skip_to)
+{
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+
+	pgd = pgd_offset(mm, addr);
+	if (pgd_none(*pgd) || unlikely(pgd_bad(*pgd))) {
+		*skip_to = pgd_addr_end(addr, ULONG_MAX);
+		return NULL;
+	}
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d) || unlikely(p4d_bad(*p4d))) {
+		*skip_to = p4d_addr_end(addr, ULONG_MAX);
+		return NULL;
+	}
+	pud = pud_offset(p4d, addr);
+	if (pud_none(*pud) || !pud_present(*pud) || pud_trans_huge(*pud) ||
+	    unlikely(pud_bad(*pud))) {
+		*skip_to = pud_addr_end(addr, ULONG_MAX);
+		return NULL;
+	}
+	return pmd_offset(pud, addr);
+}
+
+/* The normal page a present PTE maps, or NULL (zero page, special, ...). */
+static struct page *ksm_pte_page(pte_t pte)
+{
+	unsigned long pfn;
+
+	if (!pte_present(pte) || pte_special(pte))
+		return NULL;
+	pfn = pte_pfn(pte);
+	if (is_zero_pfn(pfn) || !pfn_valid(pfn))
+		return NULL;
+	return pfn_to_page(pfn);
+}
+
+/**
+ * ksm_next_page - find the first mapped page at or after *@addr
+ * @vma: the VMA containing *@addr
+ * @addr: in: where to start; out: the address of the page found, or @end
+ * @end: stop here (at most vma->vm_end)
+ *
+ * Walks the page tables without faulting anything in; holes are skipped a
+ * whole table at a time.  For a PMD-mapped THP the subpage at *@addr is
+ * returned.  Requires mmap_lock held for read.
+ *
+ * Return: the page with a reference taken, or NULL when there is none
+ * before @end.
+ */
+struct page *ksm_next_page(struct vm_area_struct *vma, unsigned long *addr,
+			   unsigned long end)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long a = *addr;
+
+	while (a < end) {
+		unsigned long next, pmd_end = pmd_addr_end(a, end);
+		struct page *page = NULL;
+		spinlock_t *ptl;
+		pte_t *ptep, *pte;
+		pmd_t *pmd, pmdval;
+
+		pmd = ksm_find_pmd(mm, a, &next);
+		if (!pmd) {
+			a = next;
+			continue;
+		}
+		pmdval = ksm_pmd_read(pmd);
+		if (pmd_none(pmdval) || !pmd_present(pmdval)) {
+			a = pmd_end;
+			continue;
+		}
+		if (pmd_trans_huge(pmdval)) {
+			ptl = pmd_lock(mm, pmd);
+			pmdval = *pmd;
+			if (pmd_trans_huge(pmdval) && pmd_present(pmdval)) {
+				page = pmd_page(pmdval);
+				if (is_zero_pfn(page_to_pfn(page)) || !PageAnon(page)) {
+					page = NULL;	/* huge zero page */
+				} else {
+					page += (a & ~HPAGE_PMD_MASK) >> PAGE_SHIFT;
+					get_page(page);
+				}
+			}
+			spin_unlock(ptl);
+			if (page) {
+				*addr = a;
+				return page;
+			}
+			if (pmd_trans_huge(pmdval)) {
+				a = pmd_end;
+				continue;
+			}
+			/* split under us: look at the PTEs */
+		}
+		ptep = ksm_pte_offset_map_lock(mm, pmd, a, &ptl);
+		if (!ptep)
+			continue;	/* the PMD changed; look again */
+		for (pte = ptep; a < pmd_end; a += PAGE_SIZE, pte++) {
+			page = ksm_pte_page(ptep_get(pte));
+			if (page) {
+				get_page(page);
+				break;
+			}
+		}
+		pte_unmap_unlock(ptep, ptl);
+		if (page) {
+			*addr = a;
+			return page;
+		}
+	}
+	*addr = end;
+	return NULL;
+}
+
+/* Map and lock the PTE of @addr, if it is mapped by a PTE at all. */
+static pte_t *ksm_lock_pte(struct mm_struct *mm, unsigned long addr,
+			   spinlock_t **ptlp)
+{
+	unsigned long skip;
+	pmd_t *pmd, pmdval;
+
+	pmd = ksm_find_pmd(mm, addr, &skip);
+	if (!pmd)
+		return NULL;
+	pmdval = ksm_pmd_read(pmd);
+	if (!pmd_present(pmdval) || pmd_trans_huge(pmdval))
+		return NULL;
+	return ksm_pte_offset_map_lock(mm, pmd, addr, ptlp);
+}
+
+/**
+ * page_wrprotect - make the PTE mapping @page at @addr read-only and clean
+ * @vma: the VMA of @addr; mmap_lock held for read
+ * @addr: user address mapping @page
+ * @page: a small anonymous page, locked, with one reference held by the
+ *        caller besides those of its mappings
+ * @orig_pte: out: the write-protected PTE, for replace_page()
+ *
+ * The PTE is cleared and flushed before the reference count is checked, so
+ * a concurrent lockless GUP either sees no PTE or is counted.  Pages with
+ * references beyond their mappings and ours are left alone.
+ *
+ * Return: 0 on success, -EFAULT if @page is not mapped there any more,
+ * -EBUSY if someone else holds a reference (pin, I/O).
+ */
+int page_wrprotect(struct vm_area_struct *vma, unsigned long addr,
+		   struct page *page, pte_t *orig_pte)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct mmu_notifier_range range;
+	spinlock_t *ptl;
+	pte_t *ptep, entry;
+	int err = -EFAULT;
+
+	ksm_mn_range_init(&range, vma, addr, addr + PAGE_SIZE, &ksm_notifier_owner);
+	ksm_mn_range_start(&range);
+	ptep = ksm_lock_pte(mm, addr, &ptl);
+	if (!ptep)
+		goto out_mn;
+	entry = ptep_get(ptep);
+	if (ksm_pte_page(entry) != page)
+		goto out_unlock;
+
+	if (pte_write(entry) || pte_dirty(entry) || PageAnonExclusive(page) ||
+	    mm_tlb_flush_pending(mm)) {
+		bool anon_exclusive = PageAnonExclusive(page);
+		int swapped = ksm_page_swapcache(page);
+
+		flush_cache_page(vma, addr, page_to_pfn(page));
+		entry = ksm_ptep_clear_flush(vma, addr, ptep);
+		err = -EBUSY;
+		if (ksm_page_mapcount(page) + 1 + swapped != page_count(page)) {
+			set_pte_at(mm, addr, ptep, entry);
+			goto out_unlock;
+		}
+		if (anon_exclusive && ksm_try_share_anon_rmap(page)) {
+			set_pte_at(mm, addr, ptep, entry);
+			goto out_unlock;
+		}
+		if (pte_dirty(entry))
+			set_page_dirty(page);
+		entry = pte_mkclean(pte_wrprotect(entry));
+		ksm_set_pte_notify(mm, addr, ptep, entry);
+	}
+	*orig_pte = entry;
+	err = 0;
+out_unlock:
+	pte_unmap_unlock(ptep, ptl);
+out_mn:
+	ksm_mn_range_end(&range);
+	return err;
+}
+
+/**
+ * replace_page - map the KSM page @kpage at @addr instead of @page
+ * @vma: the VMA of @addr; mmap_lock held for read
+ * @addr: user address
+ * @page: the anonymous page page_wrprotect() wrote protected, locked
+ * @kpage: the KSM page, same contents
+ * @orig_pte: the PTE page_wrprotect() returned
+ *
+ * Fails if the PTE changed since page_wrprotect() (a fault, an unmap).
+ * On success @kpage gains a mapping and a reference, @page loses both.
+ *
+ * Return: 0 on success, -EFAULT if the PTE changed.
+ */
+int replace_page(struct vm_area_struct *vma, unsigned long addr,
+		 struct page *page, struct page *kpage, pte_t orig_pte)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct mmu_notifier_range range;
+	spinlock_t *ptl;
+	pte_t *ptep, newpte;
+	int err = -EFAULT;
+
+	ksm_mn_range_init(&range, vma, addr, addr + PAGE_SIZE, &ksm_notifier_owner);
+	ksm_mn_range_start(&range);
+	ptep = ksm_lock_pte(mm, addr, &ptl);
+	if (!ptep)
+		goto out_mn;
+	if (!pte_same(ptep_get(ptep), orig_pte)) {
+		pte_unmap_unlock(ptep, ptl);
+		goto out_mn;
+	}
+
+	get_page(kpage);
+	ksm_add_file_rmap(kpage, vma);
+	newpte = pte_wrprotect(mk_pte(kpage, vma->vm_page_prot));
+	if (pte_soft_dirty(orig_pte))
+		newpte = pte_mksoft_dirty(newpte);
+
+	flush_cache_page(vma, addr, pte_pfn(orig_pte));
+	/*
+	 * Read-only page to read-only page of the same contents: secondary
+	 * MMUs are told by change_pte where it exists, and by the range.
+	 */
+	ksm_ptep_clear_flush(vma, addr, ptep);
+	ksm_set_pte_notify(mm, addr, ptep, newpte);
+
+	ksm_remove_rmap(page, vma);
+	ksm_mm_counter_add(mm, MM_ANONPAGES, -1);
+	ksm_mm_counter_add(mm, MM_FILEPAGES, 1);
+	put_page(page);			/* the reference of the old mapping */
+	pte_unmap_unlock(ptep, ptl);
+	err = 0;
+out_mn:
+	ksm_mn_range_end(&range);
+	return err;
+}
+
+/**
+ * ksm_break_cow - give the PTE at @addr a private copy of a KSM page
+ * @vma: an anonymous VMA; mmap_lock held for read (it is not dropped)
+ * @addr: user address
+ *
+ * Faults until the PTE no longer maps a non-anonymous page: the normal
+ * copy-on-write path allocates and copies.  Works on PROT_NONE memory too.
+ *
+ * Return: 0, or -ENOMEM if the copy could not be allocated, -EFAULT on
+ * another fault error.
+ */
+int ksm_break_cow(struct vm_area_struct *vma, unsigned long addr)
+{
+	for (;;) {
+		unsigned long a = addr;
+		struct page *page;
+		vm_fault_t ret;
+		bool ours;
+
+		page = ksm_next_page(vma, &a, addr + PAGE_SIZE);
+		if (!page)
+			return 0;
+		ours = !PageAnon(page);
+		put_page(page);
+		if (!ours)
+			return 0;
+		cond_resched();
+		ret = handle_mm_fault(vma, addr, ksm_cow_fault_flags(), NULL);
+		if (ret & VM_FAULT_OOM)
+			return -ENOMEM;
+		if (ret & VM_FAULT_ERROR)
+			return -EFAULT;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+}

@@ -1,0 +1,910 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * scan.c - the scanner thread "ksmdevd": finds identical pages in all
+ * registered regions and merges them into KSM pages.
+ *
+ * The algorithm.  The scanner walks every registered region in turn, page
+ * by page (only pages already mapped: nothing is faulted in), in batches
+ * of pages_to_scan pages separated by a sleep.  One walk over all regions
+ * is a full scan.  Each page it meets gets a tracking item, and is
+ * checksummed (xxh64) and looked up:
+ *
+ *   1. in the stable table: KSM pages by checksum.  A KSM page never
+ *      changes (every mapping of it is read-only), so its checksum is
+ *      exact.  On a full-content match the page is write-protected,
+ *      compared again, and replaced by the KSM page.
+ *   2. in the unstable table: candidates seen earlier in this full scan, by
+ *      checksum.  On a full-content match with the candidate's current page
+ *      a new KSM page is allocated, filled with a copy, and both pages are
+ *      replaced by it; it enters the stable table.
+ *   3. otherwise the page becomes a candidate in the unstable table, unless
+ *      its checksum changed since the scanner last saw it (volatile).
+ *
+ * Equality is always decided by comparing whole pages; the checksum only
+ * finds candidates.  Because a candidate is matched as soon as its
+ * duplicate is seen, stable duplicates merge within the first full scan
+ * that sees both; the unstable table is emptied at the start of every full
+ * scan, as in mm/ksm.c, so stale candidates do not accumulate.
+ *
+ * An item whose PTE no longer maps its KSM page (written, unmapped) is
+ * detached when the scanner next passes, or sooner when the mmu notifier
+ * reports the range (notifier.c).  A KSM page with no items left is
+ * released; mappings of it that we do not track (a forked child) keep it
+ * alive through their own references.
+ *
+ * Locking: everything here runs under ksm_lock (see ksmdev.h), which the
+ * scanner drops every KSM_BATCH_LOCK pages so ioctls are not starved.  The
+ * scan cursor is fixed up by ksm_scan_region_removing() when its region
+ * goes away.  One mm's mmap_lock is taken at a time, never while another is
+ * held.  The thread is freezable and reschedules after every page.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <linux/freezer.h>
+#include <linux/highmem.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/pagemap.h>
+#include <linux/rmap.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+#include <linux/xxhash.h>
+#include "ksmdev.h"
+#include "compat.h"
+
+#define KSM_BATCH_LOCK		32
+#define KSM_TABLE_MIN_BITS	10
+#define KSM_TABLE_MAX_BITS	22
+
+DEFINE_MUTEX(ksm_lock);
+struct ksm_counters ksm_global;
+unsigned long ksm_full_scans;
+unsigned long ksm_cap_refusals;
+
+static LIST_HEAD(ksm_scan_list);
+static struct kmem_cache *ksm_item_cache;
+static struct kmem_cache *ksm_stable_cache;
+static unsigned long ksm_nr_items;
+static unsigned long ksm_nr_stable;
+static unsigned int ksm_seq;
+
+struct ksm_table {
+	struct hlist_head *buckets;
+	unsigned int bits;
+};
+
+static struct ksm_table ksm_stable_table;
+static struct ksm_table ksm_unstable_table;
+
+static struct {
+	struct ksm_region *region;	/* NULL: end of the current pass */
+	unsigned long addr;
+	bool in_pass;
+} ksm_cursor;
+
+static struct task_struct *ksm_thread;
+static DECLARE_WAIT_QUEUE_HEAD(ksm_thread_wait);
+
+/* ------------------------------------------------------------ pages */
+
+static u64 ksm_page_checksum(struct page *page)
+{
+	void *addr = kmap_local_page(page);
+	u64 sum = xxh64(addr, PAGE_SIZE, 0);
+
+	kunmap_local(addr);
+	return sum;
+}
+
+static bool ksm_pages_identical(struct page *a, struct page *b)
+{
+	const u64 *pa = kmap_local_page(a);
+	const u64 *pb = kmap_local_page(b);
+	bool same = true;
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE / sizeof(u64); i += 4) {
+		if ((pa[i] ^ pb[i]) | (pa[i + 1] ^ pb[i + 1]) |
+		    (pa[i + 2] ^ pb[i + 2]) | (pa[i + 3] ^ pb[i + 3])) {
+			same = false;
+			break;
+		}
+	}
+	kunmap_local(pb);
+	kunmap_local(pa);
+	return same;
+}
+
+/**
+ * ksm_vma_mergeable - may pages of @vma be merged?
+ * @vma: a VMA of a registered region
+ *
+ * Private anonymous memory only: file-backed, shared, hugetlb, I/O and PFN
+ * mappings, mlocked memory and userfaultfd-armed ranges are skipped (never
+ * an error, never merged).
+ */
+bool ksm_vma_mergeable(struct vm_area_struct *vma)
+{
+	if (!vma_is_anonymous(vma) || vma->vm_file)
+		return false;
+	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE | VM_PFNMAP | VM_IO |
+			     VM_DONTEXPAND | VM_HUGETLB | VM_MIXEDMAP |
+			     VM_LOCKED | VM_LOCKONFAULT | VM_UFFD_MISSING))
+		return false;
+#ifdef VM_UFFD_WP
+	if (vma->vm_flags & VM_UFFD_WP)
+		return false;
+#endif
+	return vma->anon_vma != NULL;
+}
+
+/* ------------------------------------------------------------ counters */
+
+static void ksm_item_count(struct ksm_item *item, int delta)
+{
+	struct ksm_counters *a = &item->region->area->stats;
+
+	switch (item->state) {
+	case KSM_ITEM_UNSTABLE:
+		ksm_global.pages_unshared += delta;
+		a->pages_unshared += delta;
+		break;
+	case KSM_ITEM_VOLATILE:
+		ksm_global.pages_volatile += delta;
+		a->pages_volatile += delta;
+		break;
+	case KSM_ITEM_STABLE:
+		ksm_global.pages_merged += delta;
+		a->pages_merged += delta;
+		break;
+	}
+}
+
+static void ksm_item_set_state(struct ksm_item *item, enum ksm_item_state state)
+{
+	ksm_item_count(item, -1);
+	item->state = state;
+	ksm_item_count(item, 1);
+}
+
+/* ------------------------------------------------------------ tables */
+
+static struct hlist_head *ksm_bucket(struct ksm_table *t, u64 sum)
+{
+	return &t->buckets[hash_64(sum, t->bits)];
+}
+
+static int ksm_table_alloc(struct ksm_table *t, unsigned int bits)
+{
+	struct hlist_head *b = kvmalloc_array(1UL << bits, sizeof(*b),
+					      GFP_KERNEL | __GFP_NOWARN);
+	unsigned long i;
+
+	if (!b)
+		return -ENOMEM;
+	for (i = 0; i < (1UL << bits); i++)
+		INIT_HLIST_HEAD(&b[i]);
+	t->buckets = b;
+	t->bits = bits;
+	return 0;
+}
+
+static unsigned int ksm_table_bits(unsigned long entries)
+{
+	unsigned int bits = entries > 1 ? ilog2(entries - 1) + 1 : 0;
+
+	return clamp_t(unsigned int, bits, KSM_TABLE_MIN_BITS, KSM_TABLE_MAX_BITS);
+}
+
+static void ksm_unstable_unhash(struct ksm_item *item)
+{
+	if (item->hashed) {
+		hlist_del(&item->unode);
+		item->hashed = false;
+	}
+}
+
+static void ksm_unstable_insert(struct ksm_item *item)
+{
+	hlist_add_head(&item->unode, ksm_bucket(&ksm_unstable_table, item->checksum));
+	item->hashed = true;
+	item->seq = ksm_seq;
+	ksm_item_set_state(item, KSM_ITEM_UNSTABLE);
+}
+
+/* Empty the unstable table and size it for the coming pass. */
+static void ksm_unstable_reset(void)
+{
+	struct ksm_table *t = &ksm_unstable_table;
+	unsigned int bits = ksm_table_bits(ksm_nr_items);
+	unsigned long i;
+
+	for (i = 0; i < (1UL << t->bits); i++) {
+		struct hlist_node *tmp;
+		struct ksm_item *item;
+
+		hlist_for_each_entry_safe(item, tmp, &t->buckets[i], unode) {
+			hlist_del(&item->unode);
+			item->hashed = false;
+		}
+	}
+	if (bits != t->bits) {
+		struct ksm_table old = *t;
+
+		if (!ksm_table_alloc(t, bits))
+			kvfree(old.buckets);
+	}
+}
+
+/* Grow the stable table when it gets crowded. */
+static void ksm_stable_resize(void)
+{
+	struct ksm_table *t = &ksm_stable_table, old = *t;
+	unsigned int bits = ksm_table_bits(ksm_nr_stable);
+	unsigned long i;
+
+	if (bits <= t->bits || ksm_table_alloc(t, bits))
+		return;
+	for (i = 0; i < (1UL << old.bits); i++) {
+		struct ksm_stable *node;
+		struct hlist_node *tmp;
+
+		hlist_for_each_entry_safe(node, tmp, &old.buckets[i], hnode) {
+			hlist_del(&node->hnode);
+			hlist_add_head(&node->hnode, ksm_bucket(t, node->checksum));
+		}
+	}
+	kvfree(old.buckets);
+}
+
+static struct ksm_stable *ksm_stable_find(u64 sum, struct page *page)
+{
+	struct ksm_stable *node;
+
+	hlist_for_each_entry(node, ksm_bucket(&ksm_stable_table, sum), hnode)
+		if (node->checksum == sum && ksm_pages_identical(page, node->kpage))
+			return node;
+	return NULL;
+}
+
+static struct ksm_stable *ksm_stable_find_kpage(u64 sum, struct page *kpage)
+{
+	struct ksm_stable *node;
+
+	hlist_for_each_entry(node, ksm_bucket(&ksm_stable_table, sum), hnode)
+		if (node->kpage == kpage)
+			return node;
+	return NULL;
+}
+
+static struct ksm_stable *ksm_stable_new(struct page *kpage, u64 sum)
+{
+	struct ksm_stable *node = kmem_cache_zalloc(ksm_stable_cache, GFP_KERNEL);
+
+	if (!node)
+		return NULL;
+	node->kpage = kpage;
+	node->checksum = sum;
+	INIT_LIST_HEAD(&node->items);
+	hlist_add_head(&node->hnode, ksm_bucket(&ksm_stable_table, sum));
+	ksm_nr_stable++;
+	ksm_global.pages_shared++;
+	return node;
+}
+
+static void ksm_stable_free(struct ksm_stable *node)
+{
+	hlist_del(&node->hnode);
+	put_page(node->kpage);
+	ksm_nr_stable--;
+	ksm_global.pages_shared--;
+	kmem_cache_free(ksm_stable_cache, node);
+}
+
+static void ksm_stable_attach(struct ksm_stable *node, struct ksm_item *item)
+{
+	ksm_unstable_unhash(item);
+	if (list_empty(&node->items))
+		item->region->area->stats.pages_shared++;
+	list_add_tail(&item->slink, &node->items);
+	node->nr_items++;
+	item->stable = node;
+	ksm_item_set_state(item, KSM_ITEM_STABLE);
+}
+
+static void ksm_stable_detach(struct ksm_item *item)
+{
+	struct ksm_stable *node = item->stable;
+	bool owner = list_first_entry(&node->items, struct ksm_item, slink) == item;
+
+	list_del(&item->slink);
+	node->nr_items--;
+	item->stable = NULL;
+	ksm_item_set_state(item, KSM_ITEM_NEW);
+	if (owner) {
+		item->region->area->stats.pages_shared--;
+		if (!list_empty(&node->items))
+			list_first_entry(&node->items, struct ksm_item, slink)
+				->region->area->stats.pages_shared++;
+	}
+	if (!node->nr_items)
+		ksm_stable_free(node);
+}
+
+/* ------------------------------------------------------------ items */
+
+static unsigned long ksm_item_index(struct ksm_region *region, unsigned long addr)
+{
+	return (addr - region->start) >> PAGE_SHIFT;
+}
+
+static struct ksm_item *ksm_item_get(struct ksm_region *region, unsigned long addr)
+{
+	unsigned long idx = ksm_item_index(region, addr);
+	struct ksm_item *item = xa_load(&region->items, idx);
+
+	if (item)
+		return item;
+	item = kmem_cache_zalloc(ksm_item_cache, GFP_KERNEL);
+	if (!item)
+		return NULL;
+	item->region = region;
+	item->addr = addr;
+	item->state = KSM_ITEM_NEW;
+	if (xa_err(xa_store(&region->items, idx, item, GFP_KERNEL))) {
+		kmem_cache_free(ksm_item_cache, item);
+		return NULL;
+	}
+	ksm_nr_items++;
+	return item;
+}
+
+static void ksm_item_free(struct ksm_item *item)
+{
+	struct ksm_region *region = item->region;
+
+	if (item->stable)
+		ksm_stable_detach(item);
+	ksm_unstable_unhash(item);
+	ksm_item_set_state(item, KSM_ITEM_NEW);
+	xa_erase(&region->items, ksm_item_index(region, item->addr));
+	ksm_nr_items--;
+	kmem_cache_free(ksm_item_cache, item);
+}
+
+/**
+ * ksm_forget_range - drop the tracking of [@start, @end) of @region
+ * @region: the region
+ * @start: first address (inside the region)
+ * @end: end address
+ *
+ * Called with ksm_lock held when the scanner finds nothing mapped there,
+ * and when a region goes away.
+ */
+void ksm_forget_range(struct ksm_region *region, unsigned long start,
+		      unsigned long end)
+{
+	struct ksm_item *item;
+	unsigned long idx;
+
+	if (start >= end)
+		return;
+	xa_for_each_range(&region->items, idx, item, ksm_item_index(region, start),
+			  ksm_item_index(region, end - 1))
+		ksm_item_free(item);
+}
+
+/*
+ * The page mapped at @item's address now, with a reference; NULL if none or
+ * if it may not be merged.
+ */
+static struct page *ksm_item_page(struct ksm_item *item)
+{
+	struct mm_struct *mm = item->region->slot->mn.mm;
+	struct vm_area_struct *vma;
+	struct page *page = NULL;
+	unsigned long addr = item->addr;
+
+	if (item->region->slot->dead || !mmget_not_zero(mm))
+		return NULL;
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma && ksm_vma_mergeable(vma))
+		page = ksm_next_page(vma, &addr, item->addr + PAGE_SIZE);
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return page;
+}
+
+/**
+ * ksm_revalidate_range - bring tracking of part of a region up to date
+ * @region: the region
+ * @start: first address
+ * @end: end address
+ *
+ * After the mmu notifier reported an unmap or clear: items whose page is
+ * gone are freed, items whose PTE no longer maps their KSM page are
+ * detached from it.  ksm_lock held.
+ */
+void ksm_revalidate_range(struct ksm_region *region, unsigned long start,
+			  unsigned long end)
+{
+	struct ksm_item *item;
+	unsigned long idx;
+
+	if (start >= end)
+		return;
+	xa_for_each_range(&region->items, idx, item, ksm_item_index(region, start),
+			  ksm_item_index(region, end - 1)) {
+		struct page *page = ksm_item_page(item);
+
+		if (!page) {
+			ksm_item_free(item);
+		} else {
+			if (item->stable && item->stable->kpage != page)
+				ksm_stable_detach(item);
+			put_page(page);
+		}
+		cond_resched();
+	}
+}
+
+/* ------------------------------------------------------------ merging */
+
+/*
+ * Replace @page, mapped at @item's address, by @kpage.  @page carries one
+ * reference of ours.  Return: 0 if merged.
+ */
+static int ksm_merge_one(struct ksm_item *item, struct page *page,
+			 struct page *kpage)
+{
+	struct mm_struct *mm = item->region->slot->mn.mm;
+	struct vm_area_struct *vma;
+	pte_t orig_pte;
+	int err = -EFAULT;
+
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, item->addr);
+	if (!vma || !ksm_vma_mergeable(vma) || !PageAnon(page) || PageKsm(page))
+		goto out;
+	err = -EBUSY;
+	if (!trylock_page(page))
+		goto out;
+	if (PageTransCompound(page)) {
+		err = ksm_split_huge_page(page);
+		if (err)
+			goto out_unlock;
+	}
+	err = page_wrprotect(vma, item->addr, page, &orig_pte);
+	if (err)
+		goto out_unlock;
+	/* Write-protected now: compare what is really there. */
+	err = -EAGAIN;
+	if (ksm_pages_identical(page, kpage))
+		err = replace_page(vma, item->addr, page, kpage, orig_pte);
+out_unlock:
+	unlock_page(page);
+out:
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return err;
+}
+
+/*
+ * Find a candidate in the unstable table with the contents of @page.
+ * Return: the candidate, its page in *@cpage (with a reference), or NULL.
+ */
+static struct ksm_item *ksm_unstable_find(struct ksm_item *item,
+					  struct page *page, struct page **cpage)
+{
+	struct hlist_head *head = ksm_bucket(&ksm_unstable_table, item->checksum);
+	struct ksm_item *cand;
+	struct hlist_node *tmp;
+
+	hlist_for_each_entry_safe(cand, tmp, head, unode) {
+		struct page *p;
+
+		if (cand == item || cand->checksum != item->checksum)
+			continue;
+		p = ksm_item_page(cand);
+		if (p && p != page && PageAnon(p) && !PageKsm(p) &&
+		    ksm_pages_identical(page, p)) {
+			*cpage = p;
+			return cand;
+		}
+		if (p && p == page) {
+			put_page(p);
+			continue;	/* same page: nothing to gain */
+		}
+		/* Gone or changed: it is no candidate any more. */
+		if (p)
+			put_page(p);
+		ksm_unstable_unhash(cand);
+		ksm_item_set_state(cand, KSM_ITEM_NEW);
+	}
+	return NULL;
+}
+
+static bool ksm_cap_reached(void)
+{
+	return ksm_global.pages_shared >= ksm_max_kernel_pages;
+}
+
+/* Merge @page and the candidate's page into a new KSM page. */
+static void ksm_merge_pair(struct ksm_item *item, struct page *page,
+			   struct ksm_item *cand, struct page *cpage)
+{
+	struct ksm_stable *node;
+	struct page *kpage;
+
+	if (ksm_cap_reached()) {
+		ksm_cap_refusals++;
+		return;
+	}
+	kpage = alloc_page(GFP_HIGHUSER | __GFP_NOWARN);
+	if (!kpage)
+		return;
+	copy_highpage(kpage, page);
+	node = ksm_stable_new(kpage, item->checksum);
+	if (!node) {
+		put_page(kpage);
+		return;
+	}
+	if (ksm_merge_one(item, page, kpage)) {
+		ksm_stable_free(node);
+		return;
+	}
+	ksm_stable_attach(node, item);
+	ksm_unstable_unhash(cand);
+	if (!ksm_merge_one(cand, cpage, kpage))
+		ksm_stable_attach(node, cand);
+	else
+		ksm_item_set_state(cand, KSM_ITEM_NEW);
+}
+
+/* Look at one page of a region; @page carries one reference of ours. */
+static void ksm_cmp_and_merge(struct ksm_item *item, struct page *page)
+{
+	struct ksm_stable *node;
+	struct ksm_item *cand;
+	struct page *cpage;
+	bool changed;
+	u64 sum;
+
+	if (item->stable) {
+		if (item->stable->kpage == page)
+			return;		/* still merged */
+		ksm_stable_detach(item);
+	}
+	if (!PageAnon(page)) {
+		/* One of our KSM pages (fork, mremap): adopt the mapping. */
+		sum = ksm_page_checksum(page);
+		node = ksm_stable_find_kpage(sum, page);
+		if (node)
+			ksm_stable_attach(node, item);
+		return;
+	}
+	if (PageKsm(page))
+		return;		/* in-kernel KSM's page, not ours to touch */
+
+	sum = ksm_page_checksum(page);
+	changed = item->checksummed && item->checksum != sum;
+	ksm_unstable_unhash(item);
+	item->checksum = sum;
+	item->checksummed = true;
+
+	node = ksm_stable_find(sum, page);
+	if (node) {
+		/* Its KSM page exists: merge into it, or retry next pass. */
+		if (!ksm_merge_one(item, page, node->kpage))
+			ksm_stable_attach(node, item);
+		return;
+	}
+
+	cand = ksm_unstable_find(item, page, &cpage);
+	if (cand) {
+		ksm_merge_pair(item, page, cand, cpage);
+		put_page(cpage);
+		if (item->stable)
+			return;
+	}
+	if (changed)
+		ksm_item_set_state(item, KSM_ITEM_VOLATILE);
+	else
+		ksm_unstable_insert(item);
+}
+
+/* ------------------------------------------------------------ scanning */
+
+static void ksm_pass_start(void)
+{
+	ksm_seq++;
+	ksm_unstable_reset();
+	ksm_stable_resize();
+	/* Pages sitting in per-CPU LRU batches hold an extra reference. */
+	ksm_lru_add_drain_all();
+}
+
+/*
+ * Find the next mapped page of @region at or after *@addr; returns it with
+ * a reference and its item in *@itemp, advancing *@addr past it.  Tracking
+ * of the ranges found empty is dropped on the way.
+ */
+static struct page *ksm_region_next(struct ksm_region *region,
+				    unsigned long *addr, struct ksm_item **itemp)
+{
+	struct mm_struct *mm = region->slot->mn.mm;
+	struct page *page = NULL;
+
+	if (region->slot->dead || !mmget_not_zero(mm)) {
+		*addr = region->end;
+		return NULL;
+	}
+	mmap_read_lock(mm);
+	while (*addr < region->end) {
+		struct vm_area_struct *vma = find_vma(mm, *addr);
+		unsigned long end, a;
+
+		if (!vma || vma->vm_start >= region->end) {
+			ksm_forget_range(region, *addr, region->end);
+			*addr = region->end;
+			break;
+		}
+		if (vma->vm_start > *addr) {
+			ksm_forget_range(region, *addr, vma->vm_start);
+			*addr = vma->vm_start;
+		}
+		end = min(vma->vm_end, region->end);
+		if (!ksm_vma_mergeable(vma)) {
+			ksm_forget_range(region, *addr, end);
+			*addr = end;
+			continue;
+		}
+		a = *addr;
+		page = ksm_next_page(vma, &a, end);
+		ksm_forget_range(region, *addr, a);
+		*addr = a;
+		if (!page)
+			continue;
+		*itemp = ksm_item_get(region, a);
+		*addr = a + PAGE_SIZE;
+		if (*itemp)
+			break;
+		put_page(page);
+		page = NULL;
+	}
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return page;
+}
+
+static struct ksm_region *ksm_next_region(struct ksm_region *region)
+{
+	if (list_is_last(&region->scan_link, &ksm_scan_list))
+		return NULL;
+	return list_next_entry(region, scan_link);
+}
+
+/* Next page to look at, or NULL at the end of a full scan. */
+static struct page *ksm_scan_next(struct ksm_item **itemp)
+{
+	for (;;) {
+		struct ksm_region *region;
+		struct page *page;
+
+		if (!ksm_cursor.in_pass) {
+			if (list_empty(&ksm_scan_list))
+				return NULL;
+			ksm_pass_start();
+			region = list_first_entry(&ksm_scan_list, struct ksm_region,
+						  scan_link);
+			ksm_cursor.region = region;
+			ksm_cursor.addr = region->start;
+			ksm_cursor.in_pass = true;
+		}
+		region = ksm_cursor.region;
+		if (!region) {
+			ksm_cursor.in_pass = false;
+			ksm_full_scans++;
+			return NULL;
+		}
+		page = ksm_region_next(region, &ksm_cursor.addr, itemp);
+		if (page)
+			return page;
+		/* ksm_region_next() may have slept: the cursor is current */
+		if (ksm_cursor.region == region) {
+			ksm_cursor.region = ksm_next_region(region);
+			if (ksm_cursor.region)
+				ksm_cursor.addr = ksm_cursor.region->start;
+		}
+		cond_resched();
+	}
+}
+
+/* One batch: look at up to @budget pages, stopping at the end of a pass. */
+static void ksm_do_scan(unsigned int budget)
+{
+	unsigned int done = 0;
+
+	mutex_lock(&ksm_lock);
+	while (done < budget && !kthread_should_stop()) {
+		struct ksm_item *item;
+		struct page *page = ksm_scan_next(&item);
+
+		if (!page)
+			break;
+		ksm_global.pages_scanned++;
+		item->region->area->stats.pages_scanned++;
+		ksm_cmp_and_merge(item, page);
+		put_page(page);
+		if (++done % KSM_BATCH_LOCK == 0) {
+			mutex_unlock(&ksm_lock);
+			cond_resched();
+			mutex_lock(&ksm_lock);
+		} else {
+			cond_resched();
+		}
+	}
+	mutex_unlock(&ksm_lock);
+}
+
+static bool ksm_should_run(void)
+{
+	return READ_ONCE(ksm_run) && READ_ONCE(ksm_nr_regions_total);
+}
+
+static int ksm_scan_thread(void *unused)
+{
+	set_freezable();
+	set_user_nice(current, 5);
+
+	while (!kthread_should_stop()) {
+		unsigned int sleep_us;
+
+		if (ksm_should_run())
+			ksm_do_scan(READ_ONCE(ksm_pages_to_scan));
+		try_to_freeze();
+		if (!ksm_should_run()) {
+			wait_event_freezable(ksm_thread_wait,
+					     ksm_should_run() || kthread_should_stop());
+			continue;
+		}
+		sleep_us = READ_ONCE(ksm_sleep_usecs);
+		if (sleep_us >= 20000)
+			wait_event_freezable_timeout(ksm_thread_wait,
+						     kthread_should_stop() || !ksm_should_run(),
+						     usecs_to_jiffies(sleep_us));
+		else if (sleep_us)
+			usleep_range(sleep_us, sleep_us + sleep_us / 8 + 1);
+		else
+			cond_resched();
+	}
+	return 0;
+}
+
+void ksm_scan_wake(void)
+{
+	wake_up_interruptible(&ksm_thread_wait);
+}
+
+/**
+ * ksm_scan_region_added - put a new region on the scan list
+ * @region: the region; ksm_lock held
+ */
+void ksm_scan_region_added(struct ksm_region *region)
+{
+	list_add_tail(&region->scan_link, &ksm_scan_list);
+	ksm_scan_wake();
+}
+
+/**
+ * ksm_scan_region_removing - take a region off the scan list
+ * @region: the region; ksm_lock held.  Its tracking is dropped too.
+ */
+void ksm_scan_region_removing(struct ksm_region *region)
+{
+	if (ksm_cursor.region == region) {
+		ksm_cursor.region = ksm_next_region(region);
+		if (ksm_cursor.region)
+			ksm_cursor.addr = ksm_cursor.region->start;
+	}
+	list_del(&region->scan_link);
+	ksm_forget_range(region, region->start, region->end);
+	if (list_empty(&ksm_scan_list))
+		ksm_cursor.in_pass = false;
+}
+
+/**
+ * ksm_unmerge_range - give every page of @region mapping a KSM page its
+ * own private copy again
+ * @region: the region; ksm_lock held
+ *
+ * Covers the whole range, tracked or not, whatever its protection.
+ *
+ * Return: 0, or -ENOMEM (nothing lost: pages not yet copied stay merged).
+ */
+int ksm_unmerge_range(struct ksm_region *region)
+{
+	struct mm_struct *mm = region->slot->mn.mm;
+	unsigned long addr = region->start;
+	int err = 0;
+
+	if (region->slot->dead || !mmget_not_zero(mm))
+		return 0;
+	mmap_read_lock(mm);
+	while (addr < region->end && !err) {
+		struct vm_area_struct *vma = find_vma(mm, addr);
+		unsigned long end;
+
+		if (!vma || vma->vm_start >= region->end)
+			break;
+		addr = max(addr, vma->vm_start);
+		end = min(vma->vm_end, region->end);
+		if (!vma_is_anonymous(vma) || vma->vm_file ||
+		    (vma->vm_flags & (VM_SHARED | VM_PFNMAP | VM_IO | VM_MIXEDMAP | VM_HUGETLB))) {
+			addr = end;
+			continue;
+		}
+		while (addr < end) {
+			struct page *page = ksm_next_page(vma, &addr, end);
+			bool ours;
+
+			if (!page)
+				break;
+			ours = !PageAnon(page);
+			put_page(page);
+			if (ours) {
+				err = ksm_break_cow(vma, addr);
+				if (err)
+					break;
+			}
+			addr += PAGE_SIZE;
+			cond_resched();
+		}
+		addr = max(addr, end);
+	}
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return err;
+}
+
+int ksm_scan_init(void)
+{
+	int err = -ENOMEM;
+
+	ksm_item_cache = KMEM_CACHE(ksm_item, 0);
+	ksm_stable_cache = KMEM_CACHE(ksm_stable, 0);
+	if (!ksm_item_cache || !ksm_stable_cache)
+		goto fail;
+	if (ksm_table_alloc(&ksm_stable_table, KSM_TABLE_MIN_BITS))
+		goto fail;
+	if (ksm_table_alloc(&ksm_unstable_table, KSM_TABLE_MIN_BITS))
+		goto fail;
+	ksm_thread = kthread_run(ksm_scan_thread, NULL, "ksmdevd");
+	if (IS_ERR(ksm_thread)) {
+		err = PTR_ERR(ksm_thread);
+		goto fail;
+	}
+	return 0;
+fail:
+	kvfree(ksm_unstable_table.buckets);
+	kvfree(ksm_stable_table.buckets);
+	kmem_cache_destroy(ksm_stable_cache);
+	kmem_cache_destroy(ksm_item_cache);
+	return err;
+}
+
+void ksm_scan_exit(void)
+{
+	kthread_stop(ksm_thread);
+	WARN_ON(ksm_nr_items || ksm_nr_stable);
+	kvfree(ksm_unstable_table.buckets);
+	kvfree(ksm_stable_table.buckets);
+	kmem_cache_destroy(ksm_stable_cache);
+	kmem_cache_destroy(ksm_item_cache);
+}
