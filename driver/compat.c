@@ -216,13 +216,16 @@ void ksm_set_pte_notify(struct mm_struct *mm, unsigned long addr,
 	set_pte_at(mm, addr, ptep, pte);
 }
 
-pte_t *ksm_pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd,
-			       unsigned long addr, spinlock_t **ptlp)
+pte_t *__ksm_pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd,
+				 unsigned long addr, spinlock_t **ptlp)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
 	return ksm_pte_map_lock_fn(mm, pmd, addr, ptlp);
 #else
-	return pte_offset_map_lock(mm, pmd, addr, ptlp);
+	pte_t *pte = pte_offset_map_lock(mm, pmd, addr, ptlp);
+
+	__release(*ptlp);	/* for sparse: the caller counts it */
+	return pte;
 #endif
 }
 

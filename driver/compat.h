@@ -58,8 +58,19 @@ void ksm_set_pte_notify(struct mm_struct *mm, unsigned long addr,
 			pte_t *ptep, pte_t pte);
 
 /* Map/lock the PTE of @addr under @pmd; NULL if the PMD changed under us. */
-pte_t *ksm_pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd,
-			       unsigned long addr, spinlock_t **ptlp);
+pte_t *__ksm_pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd,
+				 unsigned long addr, spinlock_t **ptlp);
+/*
+ * Returns with *@ptlp held when non-NULL; callers tell sparse with
+ * ksm_pte_mapped_locked(ptl) after their NULL check.
+ */
+#define ksm_pte_offset_map_lock __ksm_pte_offset_map_lock
+/* For sparse: a successful ksm_pte_offset_map_lock() holds these. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define ksm_pte_mapped_locked(ptl)	do { __acquire(ptl); __acquire(RCU); } while (0)
+#else
+#define ksm_pte_mapped_locked(ptl)	__acquire(ptl)
+#endif
 
 /* rmap of a single small page mapped by one PTE. */
 void ksm_add_file_rmap(struct page *page, struct vm_area_struct *vma);

@@ -149,6 +149,7 @@ struct page *ksm_next_page(struct vm_area_struct *vma, unsigned long *addr,
 		ptep = ksm_pte_offset_map_lock(mm, pmd, a, &ptl);
 		if (!ptep)
 			continue;	/* the PMD changed; look again */
+		ksm_pte_mapped_locked(ptl);
 		for (pte = ptep; a < pmd_end; a += PAGE_SIZE, pte++) {
 			page = ksm_pte_page(ptep_get(pte));
 			if (page) {
@@ -166,9 +167,8 @@ struct page *ksm_next_page(struct vm_area_struct *vma, unsigned long *addr,
 	return NULL;
 }
 
-/* Map and lock the PTE of @addr, if it is mapped by a PTE at all. */
-static pte_t *ksm_lock_pte(struct mm_struct *mm, unsigned long addr,
-			   spinlock_t **ptlp)
+/* The PMD of @addr if it maps a page table, else NULL. */
+static pmd_t *ksm_pte_table(struct mm_struct *mm, unsigned long addr)
 {
 	unsigned long skip;
 	pmd_t *pmd, pmdval;
@@ -179,8 +179,9 @@ static pte_t *ksm_lock_pte(struct mm_struct *mm, unsigned long addr,
 	pmdval = ksm_pmd_read(pmd);
 	if (!pmd_present(pmdval) || pmd_trans_huge(pmdval))
 		return NULL;
-	return ksm_pte_offset_map_lock(mm, pmd, addr, ptlp);
+	return pmd;
 }
+
 
 /**
  * page_wrprotect - make the PTE mapping @page at @addr read-only and clean
@@ -204,13 +205,18 @@ int page_wrprotect(struct vm_area_struct *vma, unsigned long addr,
 	struct mmu_notifier_range range;
 	spinlock_t *ptl;
 	pte_t *ptep, entry;
+	pmd_t *pmd;
 	int err = -EFAULT;
 
 	ksm_mn_range_init(&range, vma, addr, addr + PAGE_SIZE, &ksm_notifier_owner);
 	ksm_mn_range_start(&range);
-	ptep = ksm_lock_pte(mm, addr, &ptl);
+	pmd = ksm_pte_table(mm, addr);
+	if (!pmd)
+		goto out_mn;
+	ptep = ksm_pte_offset_map_lock(mm, pmd, addr, &ptl);
 	if (!ptep)
 		goto out_mn;
+	ksm_pte_mapped_locked(ptl);
 	entry = ptep_get(ptep);
 	if (ksm_pte_page(entry) != page)
 		goto out_unlock;
@@ -265,13 +271,18 @@ int replace_page(struct vm_area_struct *vma, unsigned long addr,
 	struct mmu_notifier_range range;
 	spinlock_t *ptl;
 	pte_t *ptep, newpte;
+	pmd_t *pmd;
 	int err = -EFAULT;
 
 	ksm_mn_range_init(&range, vma, addr, addr + PAGE_SIZE, &ksm_notifier_owner);
 	ksm_mn_range_start(&range);
-	ptep = ksm_lock_pte(mm, addr, &ptl);
+	pmd = ksm_pte_table(mm, addr);
+	if (!pmd)
+		goto out_mn;
+	ptep = ksm_pte_offset_map_lock(mm, pmd, addr, &ptl);
 	if (!ptep)
 		goto out_mn;
+	ksm_pte_mapped_locked(ptl);
 	if (!pte_same(ptep_get(ptep), orig_pte)) {
 		pte_unmap_unlock(ptep, ptl);
 		goto out_mn;

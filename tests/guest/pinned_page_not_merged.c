@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A page with a reference beyond its mappings is never merged: here
+ * vmsplice() into a pipe holds one (as GUP pins and O_DIRECT do).  Its
+ * duplicates merge; once the pipe has been drained, it merges too.
+ */
+#include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "ktest.h"
+
+#define NPAGES 8
+
+int main(void)
+{
+	int dev = ktest_open_dev(), sma = ktest_create_area(dev);
+	char *p = ktest_map(NPAGES), *buf;
+	struct iovec iov;
+	struct ksm_stats st;
+	int pfd[2], rc;
+
+	ktest_fill_pages(p, NPAGES, 7, 0);
+	ktest_assert(pipe(pfd) == 0, "pipe: %s", strerror(errno));
+	/* The pipe now holds a reference to the last page. */
+	iov.iov_base = p + (NPAGES - 1) * KTEST_PAGE;
+	iov.iov_len = KTEST_PAGE;
+	ktest_assert(vmsplice(pfd[1], &iov, 1, 0) == (ssize_t)KTEST_PAGE,
+		     "vmsplice: %s", strerror(errno));
+
+	rc = ktest_register(sma, p, NPAGES);
+	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_scanner(dev, 100000, 1000, 1);
+	ktest_wait_scans(dev, 3, 60);
+	ktest_global_stats(dev, &st);
+	ktest_expect_stats("while pinned", &st, 1, NPAGES - 2, -1, -1);
+	ktest_expect_same_pfn("unpinned duplicates", p, NPAGES - 1);
+	ktest_assert(ktest_pfn(iov.iov_base) != ktest_pfn(p),
+		     "the pinned page was merged");
+	ktest_check_pages("while pinned", p, NPAGES, 7, 0);
+
+	/* Drain the pipe: the extra reference is gone, the page merges. */
+	buf = malloc(KTEST_PAGE);
+	ktest_assert(read(pfd[0], buf, KTEST_PAGE) == (ssize_t)KTEST_PAGE,
+		     "read pipe: %s", strerror(errno));
+	ktest_assert(ktest_check_page(buf, 7), "the pipe carried wrong bytes");
+	ktest_wait_scans(dev, 3, 60);
+	ktest_global_stats(dev, &st);
+	ktest_expect_stats("after unpinning", &st, 1, NPAGES - 1, -1, -1);
+	ktest_expect_same_pfn("all duplicates", p, NPAGES);
+	ktest_check_pages("after unpinning", p, NPAGES, 7, 0);
+	ktest_scanner(dev, 100, 20000, 0);
+	return 0;
+}
