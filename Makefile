@@ -47,11 +47,88 @@ UNIT_TEST_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS      := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_TEST_SRCS))
 
 .PHONY: all module userspace guest-tests unit-tests check unit-check vm-check \
-	demo vm-shell setup clean sparse
+	demo vm-shell setup clean sparse lib install uninstall examples
 
 all: module userspace
 
-userspace: guest-tests unit-tests
+userspace: lib examples guest-tests unit-tests
+
+# ---------------------------------------------------------------- library
+
+VERSION    := 1.0.0
+SOMAJOR    := 1
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR    ?=
+
+LIB_SRCS   := lib/ksmdev.c
+LIB_HDRS   := lib/include/ksmdev.h include/uapi/linux/ksmdev.h
+LIB_SO     := $(BUILD)/lib/libksmdev.so.$(VERSION)
+LIB_A      := $(BUILD)/lib/libksmdev.a
+LIB_PIC_O  := $(BUILD)/lib/ksmdev.pic.o
+LIB_O      := $(BUILD)/lib/ksmdev.o
+LIB_CFLAGS := -fvisibility=hidden -std=gnu11
+
+lib: $(LIB_SO) $(LIB_A) $(BUILD)/lib/libksmdev.pc
+
+$(LIB_PIC_O): $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LIB_CFLAGS) -fPIC -c -o $@ $<
+
+$(LIB_O): $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LIB_CFLAGS) -c -o $@ $<
+
+$(LIB_SO): $(LIB_PIC_O) lib/libksmdev.map
+	$(CC) -shared -Wl,-soname,libksmdev.so.$(SOMAJOR) \
+		-Wl,--version-script=lib/libksmdev.map -o $@ $(LIB_PIC_O)
+	ln -sf libksmdev.so.$(VERSION) $(BUILD)/lib/libksmdev.so.$(SOMAJOR)
+	ln -sf libksmdev.so.$(SOMAJOR) $(BUILD)/lib/libksmdev.so
+
+$(LIB_A): $(LIB_O)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/lib/libksmdev.pc: libksmdev.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(LIBDIR)|' \
+	    -e 's|@includedir@|$(INCLUDEDIR)|' -e 's|@version@|$(VERSION)|' $< >$@
+
+examples: $(BUILD)/examples/ksmdev-example $(BUILD)/tools/ksmdev-demo
+
+$(BUILD)/examples/%: examples/%.c $(LIB_SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -L$(BUILD)/lib -lksmdev -Wl,-rpath,$(BUILD)/lib
+
+$(BUILD)/tools/%: tools/%.c $(LIB_SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -L$(BUILD)/lib -lksmdev -Wl,-rpath,$(BUILD)/lib
+
+MAN3 := $(wildcard man/man3/*.3)
+MAN7 := $(wildcard man/man7/*.7)
+
+install: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+	install -m 644 $(LIB_SO) $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	ln -sf libksmdev.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libksmdev.so.$(SOMAJOR)
+	ln -sf libksmdev.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libksmdev.so
+	install -m 644 lib/include/ksmdev.h $(DESTDIR)$(INCLUDEDIR)/ksmdev.h
+	install -m 644 include/uapi/linux/ksmdev.h $(DESTDIR)$(INCLUDEDIR)/linux/ksmdev.h
+	install -m 644 $(BUILD)/lib/libksmdev.pc $(DESTDIR)$(PKGCONFIGDIR)/libksmdev.pc
+	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libksmdev.so.$(VERSION) \
+	      $(DESTDIR)$(LIBDIR)/libksmdev.so.$(SOMAJOR) \
+	      $(DESTDIR)$(LIBDIR)/libksmdev.so $(DESTDIR)$(LIBDIR)/libksmdev.a \
+	      $(DESTDIR)$(INCLUDEDIR)/ksmdev.h $(DESTDIR)$(INCLUDEDIR)/linux/ksmdev.h \
+	      $(DESTDIR)$(PKGCONFIGDIR)/libksmdev.pc
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3))) \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
 
 guest-tests: $(GUEST_TESTS)
 
@@ -61,6 +138,14 @@ $(BUILD)/tests/guest/%: tests/guest/%.c $(GUEST_HELPER) tests/guest/helpers/ktes
 		include/uapi/linux/ksmdev.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/guest/helpers $(CFLAGS) $(WARN) -o $@ $< $(GUEST_HELPER) -lpthread
+
+# Unit tests of the library link its object with the kernel side (open,
+# ioctl, close) replaced at link time by the test's __wrap_ functions.
+UNIT_WRAP := -Wl,--wrap=ioctl -Wl,--wrap=open -Wl,--wrap=close
+
+$(BUILD)/tests/unit/lib_%: tests/unit/lib_%.c $(LIB_O)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LIB_O) $(UNIT_WRAP) -lcmocka
 
 $(BUILD)/tests/unit/%: tests/unit/%.c include/uapi/linux/ksmdev.h
 	@mkdir -p $(dir $@)
@@ -102,7 +187,7 @@ unit-check: unit-tests
 
 # Build the module for each test kernel, then boot each kernel once and
 # run every in-guest test in it.
-vm-check: guest-tests
+vm-check: lib examples guest-tests
 	@fail=0; for s in $(KSMDEV_KERNELS); do \
 		abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) || exit 1; \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko || exit 1; \
@@ -110,18 +195,18 @@ vm-check: guest-tests
 	done; exit $$fail
 
 check: setup
-	@$(MAKE) -s unit-tests guest-tests
+	@$(MAKE) -s lib examples unit-tests guest-tests
 	@$(MAKE) -s unit-check
 	@$(MAKE) -s vm-check
 
 demo: setup
-	@$(MAKE) -s guest-tests
+	@$(MAKE) -s lib examples guest-tests
 	@s=$(firstword $(KSMDEV_KERNELS)); abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) && \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko && \
 		tools/vm/run.sh --kernel $$s --mode demo
 
 vm-shell: setup
-	@$(MAKE) -s guest-tests
+	@$(MAKE) -s lib examples guest-tests
 	@s=$(firstword $(KSMDEV_KERNELS)); abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) && \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko && \
 		tools/vm/run.sh --kernel $$s --mode shell

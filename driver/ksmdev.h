@@ -36,6 +36,7 @@
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/xarray.h>
 #include <linux/ksmdev.h>
 
@@ -53,7 +54,9 @@ struct ksm_area {
 	struct list_head regions;	/* ksm_region.area_link */
 	struct list_head link;		/* ksm_areas */
 	struct ksm_counters stats;
-	pid_t pid;			/* creator */
+	pid_t pid;			/* creator, in the init pid namespace */
+	kuid_t uid;			/* creator's effective uid */
+	unsigned long pages_registered;
 	char comm[TASK_COMM_LEN];
 };
 

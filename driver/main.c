@@ -20,6 +20,7 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kobject.h>
@@ -161,6 +162,7 @@ void ksm_region_destroy(struct ksm_region *region)
 	slot->nr_regions--;
 	list_del(&region->area_link);
 	area->stats.regions--;
+	area->pages_registered -= (region->end - region->start) >> PAGE_SHIFT;
 	ksm_global.regions--;
 	ksm_nr_regions_total--;
 	kfree(region);
@@ -215,6 +217,7 @@ static long ksm_register_region(struct ksm_area *area, void __user *uarg)
 	slot->nr_regions++;
 	list_add_tail(&region->area_link, &area->regions);
 	area->stats.regions++;
+	area->pages_registered += (region->end - region->start) >> PAGE_SHIFT;
 	ksm_global.regions++;
 	ksm_nr_regions_total++;
 	ksm_scan_region_added(region);
@@ -313,7 +316,8 @@ static long ksm_create_area(void)
 	if (!area)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&area->regions);
-	area->pid = task_tgid_vnr(current);
+	area->pid = task_tgid_nr(current);
+	area->uid = current_euid();
 	get_task_comm(area->comm, current);
 	mutex_lock(&ksm_lock);
 	list_add_tail(&area->link, &ksm_areas);
@@ -365,6 +369,68 @@ static long ksm_get_info(void __user *uarg)
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
+static void ksm_area_info(struct ksm_area_info *ai, const struct ksm_area *area)
+{
+	const struct ksm_counters *c = &area->stats;
+
+	memset(ai, 0, sizeof(*ai));
+	ai->pid = area->pid;
+	ai->uid = from_kuid_munged(current_user_ns(), area->uid);
+	ai->regions = c->regions;
+	ai->pages_registered = area->pages_registered;
+	ai->pages_merged = c->pages_merged;
+	ai->pages_shared = c->pages_shared;
+	ai->pages_sharing = c->pages_merged - min(c->pages_merged, c->pages_shared);
+	ai->pages_scanned = c->pages_scanned;
+	memcpy(ai->comm, area->comm, min(sizeof(ai->comm), sizeof(area->comm)));
+}
+
+/*
+ * KSM_LIST_AREAS: copy out up to @count entries of @entry_size bytes.
+ * Entries are gathered under ksm_lock into a kernel buffer first, so no
+ * user copy happens with the lock held.
+ */
+static long ksm_list_areas(void __user *uarg)
+{
+	bool all = capable(CAP_SYS_ADMIN);
+	struct ksm_area_list hdr;
+	struct ksm_area_info *buf;
+	struct ksm_area *area;
+	u32 n = 0, total = 0, i, esize;
+	long err = 0;
+
+	if (copy_from_user(&hdr, uarg, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.flags || hdr.entry_size < offsetofend(struct ksm_area_info, regions))
+		return -EINVAL;
+	esize = min_t(u32, hdr.entry_size, sizeof(*buf));
+	hdr.count = min_t(u32, hdr.count, 65536);
+	buf = kvcalloc(max_t(u32, hdr.count, 1), sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+
+	mutex_lock(&ksm_lock);
+	list_for_each_entry(area, &ksm_areas, link) {
+		if (!all && !uid_eq(area->uid, current_euid()))
+			continue;
+		if (n < hdr.count)
+			ksm_area_info(&buf[n++], area);
+		total++;
+	}
+	mutex_unlock(&ksm_lock);
+
+	for (i = 0; i < n && !err; i++)
+		if (copy_to_user(u64_to_user_ptr(hdr.entries) + (u64)i * hdr.entry_size,
+				 &buf[i], esize))
+			err = -EFAULT;
+	kvfree(buf);
+	if (err)
+		return err;
+	hdr.count = n;
+	hdr.total = total;
+	return copy_to_user(uarg, &hdr, sizeof(hdr)) ? -EFAULT : 0;
+}
+
 static long ksm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
@@ -378,6 +444,8 @@ static long ksm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return ksm_start_stop(uarg);
 	case KSM_GET_INFO_KTHREAD:
 		return ksm_get_info(uarg);
+	case KSM_LIST_AREAS:
+		return ksm_list_areas(uarg);
 	}
 	if (ksm_is_stats_cmd(cmd, _IOC_NR(KSM_GET_STATS)))
 		return ksm_copy_stats(uarg, &ksm_global, true);

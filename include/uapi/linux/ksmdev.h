@@ -70,6 +70,33 @@ struct ksm_stats {
 	__u64 cap_refusals;	/* merges not done because of the cap */
 };
 
+/*
+ * KSM_LIST_AREAS: one entry per shared memory area.  Callers without
+ * CAP_SYS_ADMIN see only areas created by their own user.  @entry_size is
+ * sizeof(struct ksm_area_info) as the caller knows it (entries grow only
+ * at the end); @count is the capacity of @entries on input, the number of
+ * entries written on output; @total the number of visible areas.
+ */
+struct ksm_area_info {
+	__u32 pid;		/* process that created the area */
+	__u32 uid;		/* its effective uid */
+	__u64 regions;
+	__u64 pages_registered;	/* sum of region sizes, in pages */
+	__u64 pages_merged;	/* PTEs mapping KSM pages */
+	__u64 pages_shared;	/* KSM pages this area owns */
+	__u64 pages_sharing;	/* pages saved by this area */
+	__u64 pages_scanned;
+	char comm[16];		/* creator's command name */
+};
+
+struct ksm_area_list {
+	__u32 entry_size;	/* in */
+	__u32 count;		/* in: capacity; out: entries written */
+	__u32 total;		/* out: visible areas */
+	__u32 flags;		/* must be 0 */
+	__u64 entries;		/* user pointer to the array */
+};
+
 /* The smallest @size the driver accepts: size and flags. */
 #define KSM_STATS_SIZE_MIN	8
 /* Size of the 2009-era structure (through @regions). */
@@ -83,6 +110,8 @@ struct ksm_stats {
 #define KSM_GET_INFO_KTHREAD		_IOW(KSMIO, 0x03, struct ksm_kthread_info)
 /* The size encoded in the number is ignored; ksm_stats.size rules. */
 #define KSM_GET_STATS			_IOWR(KSMIO, 0x04, struct ksm_stats)
+/* Added after the 2009 ABI: list shared memory areas (see above). */
+#define KSM_LIST_AREAS			_IOWR(KSMIO, 0x05, struct ksm_area_list)
 
 /* ioctls on an SMA fd */
 #define KSM_REGISTER_MEMORY_REGION	_IOW(KSMIO, 0x20, struct ksm_memory_region)

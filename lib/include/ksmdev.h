@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ksmdev.h - libksmdev, the C library of the ksmdev page-merging driver.
+ *
+ * Every function returns 0 or a positive value on success and a negative
+ * errno value on failure; none sets errno on purpose or keeps global state,
+ * so all are safe to call from several threads at once on different or the
+ * same file descriptors.  ksmdev_strerror() turns an error into words.
+ *
+ * See ksmdev(7) for the device and its ABI, and one man page per function.
+ */
+#ifndef LIBKSMDEV_H
+#define LIBKSMDEV_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/ksmdev.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KSMDEV_DEFAULT_PATH	"/dev/ksm"
+
+#define LIBKSMDEV_VERSION_MAJOR	1
+#define LIBKSMDEV_VERSION_MINOR	0
+
+/* Open the device (@path NULL: /dev/ksm), close-on-exec.  Returns an fd. */
+int ksmdev_open(const char *path);
+/* Close a device or area fd. */
+int ksmdev_close(int fd);
+/* The driver's API version (1). */
+int ksmdev_api_version(int devfd);
+
+/* Create a shared memory area; returns its fd.  Destroy it to unmerge. */
+int ksmdev_area_create(int devfd);
+int ksmdev_area_destroy(int areafd);
+
+/*
+ * Register the whole pages inside [addr, addr + len) of the caller's own
+ * memory: the start is rounded up and the end down to page boundaries, so
+ * no byte outside the range is ever registered.  Returns the number of
+ * pages registered.
+ */
+int ksmdev_register(int areafd, const void *addr, size_t len);
+/* Unregister a range given exactly as to ksmdev_register(); unmerges it. */
+int ksmdev_unregister(int areafd, const void *addr, size_t len);
+
+/* Scanner control (CAP_SYS_ADMIN). */
+int ksmdev_scanner_start(int devfd, unsigned int pages_to_scan,
+			 unsigned int sleep_usecs);
+int ksmdev_scanner_stop(int devfd);
+int ksmdev_scanner_info(int devfd, struct ksm_kthread_info *info);
+
+/* Statistics: whole system, or one area.  @st is filled completely. */
+int ksmdev_stats(int devfd, struct ksm_stats *st);
+int ksmdev_area_stats(int areafd, struct ksm_stats *st);
+/*
+ * List shared memory areas (all with CAP_SYS_ADMIN, else the caller's
+ * user's): fills up to @max entries, returns how many areas there are
+ * (which may be more than @max).  @entries may be NULL when @max is 0.
+ */
+int ksmdev_list_areas(int devfd, struct ksm_area_info *entries, unsigned int max);
+/* Bytes of memory the merged pages in @st save. */
+uint64_t ksmdev_bytes_saved(const struct ksm_stats *st);
+
+/* A description of @err (a negative errno from this library). */
+const char *ksmdev_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBKSMDEV_H */
