@@ -47,7 +47,7 @@ UNIT_TEST_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS      := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_TEST_SRCS))
 
 .PHONY: all module userspace guest-tests unit-tests check unit-check vm-check \
-	demo vm-shell setup clean sparse lib install uninstall examples
+	demo vm-shell setup clean sparse lib install uninstall examples bench bench-quick
 
 all: module userspace
 
@@ -96,7 +96,11 @@ $(BUILD)/lib/libksmdev.pc: libksmdev.pc.in Makefile
 	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(LIBDIR)|' \
 	    -e 's|@includedir@|$(INCLUDEDIR)|' -e 's|@version@|$(VERSION)|' $< >$@
 
-examples: $(BUILD)/examples/ksmdev-example $(BUILD)/tools/ksmdev-demo
+examples: $(BUILD)/examples/ksmdev-example $(BUILD)/tools/ksmdev-demo $(BUILD)/tools/ksmdev-bench
+
+$(BUILD)/tools/ksmdev-bench: tools/bench/ksmdev-bench.c $(LIB_SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -L$(BUILD)/lib -lksmdev -Wl,-rpath,$(BUILD)/lib
 
 $(BUILD)/examples/%: examples/%.c $(LIB_SO)
 	@mkdir -p $(dir $@)
@@ -204,6 +208,13 @@ demo: setup
 	@s=$(firstword $(KSMDEV_KERNELS)); abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) && \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko && \
 		tools/vm/run.sh --kernel $$s --mode demo
+
+# Benchmarks against in-kernel KSM (not part of check); bench-quick is short.
+bench bench-quick: setup
+	@$(MAKE) -s lib examples
+	@for s in $(KSMDEV_KERNELS); do abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) && \
+		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko || exit 1; done
+	@tools/bench/run.sh $(if $(filter bench-quick,$@),quick,all)
 
 vm-shell: setup
 	@$(MAKE) -s lib examples guest-tests

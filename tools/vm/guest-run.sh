@@ -107,6 +107,9 @@ test)
 demo)
 	sh "$top/tools/demo.sh" 2>&1 | sed 's/^/KTEST LOG /' >&3
 	;;
+bench)
+	"$top/build/tools/ksmdev-bench" ${ktest_bench:-all} 2>&1 | sed 's/^/KTEST LOG /' >&3
+	;;
 shell)
 	echo "ksmdev guest shell: module loaded; tree at $top; exit to power off"
 	cd "$top" && setsid sh -c 'exec sh -i </dev/ttyS0 >/dev/ttyS0 2>&1'

@@ -77,14 +77,20 @@ if [ ! -f "$initrd" ] || [ "$init_src" -nt "$initrd" ] || [ "$0" -nt "$initrd" ]
 		esac
 		echo "$name" >>"$stage/modules.list"
 	done
-	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
-	mv "$initrd.tmp" "$initrd"
+	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp.$$"
+	mv "$initrd.tmp.$$" "$initrd"
 	rm -rf "$stage"
 fi
 
 # ------------------------------------------------------------ boot
-console=$out/console-$mode.log
-results=$out/results-$mode.log
+# Each run keeps its own logs (runs may go on in parallel); latest-<mode>
+# points at the newest.
+run_dir=$out/runs/$mode-$(date +%Y%m%d-%H%M%S)-$$
+mkdir -p "$run_dir"
+ln -sfn "$run_dir" "$out/latest-$mode"
+ls -1dt "$out"/runs/* 2>/dev/null | tail -n +31 | xargs -r rm -rf
+console=$run_dir/console.log
+results=$run_dir/results.log
 : >"$console"
 : >"$results"
 
