@@ -113,6 +113,7 @@ $(BUILD)/tools/%: tools/%.c $(LIB_SO)
 MAN3 := $(wildcard man/man3/*.3)
 MAN7 := $(wildcard man/man7/*.7)
 
+# The .pc file is written for the PREFIX/LIBDIR given to install.
 install: lib
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
@@ -121,7 +122,10 @@ install: lib
 	ln -sf libksmdev.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libksmdev.so
 	install -m 644 lib/include/ksmdev.h $(DESTDIR)$(INCLUDEDIR)/ksmdev.h
 	install -m 644 include/uapi/linux/ksmdev.h $(DESTDIR)$(INCLUDEDIR)/linux/ksmdev.h
-	install -m 644 $(BUILD)/lib/libksmdev.pc $(DESTDIR)$(PKGCONFIGDIR)/libksmdev.pc
+	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(LIBDIR)|' \
+	    -e 's|@includedir@|$(INCLUDEDIR)|' -e 's|@version@|$(VERSION)|' \
+	    libksmdev.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libksmdev.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libksmdev.pc
 	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 

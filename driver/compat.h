@@ -68,8 +68,10 @@ pte_t *__ksm_pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd,
 /* For sparse: a successful ksm_pte_offset_map_lock() holds these. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
 #define ksm_pte_mapped_locked(ptl)	do { __acquire(ptl); __acquire(RCU); } while (0)
+#define ksm_pte_mapped_handoff(ptl)	do { __release(ptl); __release(RCU); } while (0)
 #else
 #define ksm_pte_mapped_locked(ptl)	__acquire(ptl)
+#define ksm_pte_mapped_handoff(ptl)	__release(ptl)
 #endif
 
 /* rmap of a single small page mapped by one PTE. */

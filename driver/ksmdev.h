@@ -140,14 +140,25 @@ void ksm_revalidate_range(struct ksm_region *region, unsigned long start,
 			  unsigned long end);
 int ksm_unmerge_range(struct ksm_region *region);
 bool ksm_vma_mergeable(struct vm_area_struct *vma);
+bool ksm_own_context(void);
 
 /* pagetable.c */
 struct page *ksm_next_page(struct vm_area_struct *vma, unsigned long *addr,
 			   unsigned long end);
+/* Between page_wrprotect() and replace_page()/page_wrprotect_undo(). */
+struct ksm_wp {
+	struct mmu_notifier_range range;
+	struct vm_area_struct *vma;
+	unsigned long addr;
+	pte_t *ptep;
+	spinlock_t *ptl;
+	pte_t orig;
+};
+
 int page_wrprotect(struct vm_area_struct *vma, unsigned long addr,
-		   struct page *page, pte_t *orig_pte);
-int replace_page(struct vm_area_struct *vma, unsigned long addr,
-		 struct page *page, struct page *kpage, pte_t orig_pte);
+		   struct page *page, struct ksm_wp *wp);
+void page_wrprotect_undo(struct ksm_wp *wp);
+void replace_page(struct page *page, struct page *kpage, struct ksm_wp *wp);
 int ksm_break_cow(struct vm_area_struct *vma, unsigned long addr);
 extern int ksm_notifier_owner;
 

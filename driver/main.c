@@ -13,7 +13,7 @@
  * (scan.c) does the merging.
  *
  * Locking: ksm_lock (scan.c) protects areas, regions, slots' region trees
- * and all counters.  Scanner settings are written under it and read by the
+ * and all counters (which statistics read without it, word by word).  Scanner settings are written under it and read by the
  * scanner with READ_ONCE().  See ksmdev.h for the full order.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -61,20 +61,28 @@ static LIST_HEAD(ksm_areas);
 
 /* ------------------------------------------------------------ stats */
 
+/*
+ * Counters are read without ksm_lock, so that watching the stats never
+ * stalls the scanner; each is a single word written under the lock, and a
+ * reader may see one batch half applied.
+ */
 static void ksm_fill_stats(struct ksm_stats *st, const struct ksm_counters *c,
 			   bool global)
 {
+	unsigned long shared = READ_ONCE(c->pages_shared);
+	unsigned long merged = READ_ONCE(c->pages_merged);
+
 	memset(st, 0, sizeof(*st));
-	st->pages_shared = c->pages_shared;
-	st->pages_merged = c->pages_merged;
-	st->pages_sharing = c->pages_merged - min(c->pages_merged, c->pages_shared);
-	st->pages_unshared = c->pages_unshared;
-	st->pages_volatile = c->pages_volatile;
-	st->full_scans = ksm_full_scans;
-	st->pages_scanned = c->pages_scanned;
-	st->regions = c->regions;
+	st->pages_shared = shared;
+	st->pages_merged = merged;
+	st->pages_sharing = merged - min(merged, shared);
+	st->pages_unshared = READ_ONCE(c->pages_unshared);
+	st->pages_volatile = READ_ONCE(c->pages_volatile);
+	st->full_scans = READ_ONCE(ksm_full_scans);
+	st->pages_scanned = READ_ONCE(c->pages_scanned);
+	st->regions = READ_ONCE(c->regions);
 	st->max_kernel_pages = ksm_max_kernel_pages;
-	st->cap_refusals = global ? ksm_cap_refusals : 0;
+	st->cap_refusals = global ? READ_ONCE(ksm_cap_refusals) : 0;
 }
 
 /*
@@ -94,9 +102,7 @@ static long ksm_copy_stats(void __user *uarg, const struct ksm_counters *c,
 		return -EINVAL;
 	size = min_t(u32, size, sizeof(st));
 
-	mutex_lock(&ksm_lock);
 	ksm_fill_stats(&st, c, global);
-	mutex_unlock(&ksm_lock);
 	st.size = size;
 	if (copy_to_user(uarg, &st, size))
 		return -EFAULT;
@@ -474,9 +480,7 @@ static ssize_t _name##_show(struct kobject *kobj,			\
 {									\
 	struct ksm_stats st;						\
 									\
-	mutex_lock(&ksm_lock);						\
 	ksm_fill_stats(&st, &ksm_global, true);				\
-	mutex_unlock(&ksm_lock);					\
 	return sysfs_emit(buf, "%llu\n", (unsigned long long)st._name);	\
 }									\
 static struct kobj_attribute _name##_attr = __ATTR_RO(_name)

@@ -10,13 +10,15 @@
  *   their tracking and KSM pages released, without waiting for the SMA fd
  *   to be closed.
  *
- *   ->invalidate_range_start with MMU_NOTIFY_UNMAP or MMU_NOTIFY_CLEAR:
- *   munmap, mremap, MADV_DONTNEED, a copy-on-write fault.  The range is
+ *   ->invalidate_range_start with MMU_NOTIFY_UNMAP (munmap, mremap) or a
+ *   MMU_NOTIFY_CLEAR of more than one page (MADV_DONTNEED).  The range is
  *   revalidated: items whose page is gone are freed, items no longer
- *   mapping their KSM page are detached from it.
+ *   mapping their KSM page are detached from it.  One-page clears are
+ *   copy-on-write faults; the scanner sees those on its next pass.
  *
- * Ranges the driver invalidates itself carry &ksm_notifier_owner and are
- * ignored.
+ * Ranges the driver invalidates itself carry &ksm_notifier_owner, and
+ * faults or splits it causes itself come from its own context; both are
+ * ignored.  Events are handled after a short delay so bursts coalesce.
  *
  * Locking: the callbacks may run in atomic or non-blocking contexts (OOM
  * reaper) and under mmap_lock, so they only record the event under
@@ -38,7 +40,10 @@
 static DEFINE_SPINLOCK(ksm_pending_lock);
 static LIST_HEAD(ksm_pending_slots);
 static void ksm_pending_work_fn(struct work_struct *work);
-static DECLARE_WORK(ksm_pending_work, ksm_pending_work_fn);
+static DECLARE_DELAYED_WORK(ksm_pending_work, ksm_pending_work_fn);
+
+/* Events come in bursts (a loop of COW faults): let them coalesce. */
+#define KSM_PENDING_DELAY	(HZ / 20)
 
 static struct ksm_mm_slot *ksm_slot(struct mmu_notifier *mn)
 {
@@ -62,7 +67,7 @@ static void ksm_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 	slot->pending_release = true;
 	ksm_slot_queue(slot);
 	spin_unlock(&ksm_pending_lock);
-	schedule_work(&ksm_pending_work);
+	schedule_delayed_work(&ksm_pending_work, KSM_PENDING_DELAY);
 }
 
 static int ksm_mn_invalidate_range_start(struct mmu_notifier *mn,
@@ -71,9 +76,16 @@ static int ksm_mn_invalidate_range_start(struct mmu_notifier *mn,
 	struct ksm_mm_slot *slot = ksm_slot(mn);
 	unsigned int i;
 
-	if (range->owner == &ksm_notifier_owner)
+	if (range->owner == &ksm_notifier_owner || ksm_own_context())
 		return 0;
 	if (range->event != MMU_NOTIFY_UNMAP && range->event != MMU_NOTIFY_CLEAR)
+		return 0;
+	/*
+	 * A one-page clear is a copy-on-write fault (or a one-page
+	 * MADV_DONTNEED): the scanner notices it on its next pass; recording
+	 * it would put this work on every write to a merged page.
+	 */
+	if (range->event == MMU_NOTIFY_CLEAR && range->end - range->start <= PAGE_SIZE)
 		return 0;
 
 	spin_lock(&ksm_pending_lock);
@@ -100,7 +112,7 @@ static int ksm_mn_invalidate_range_start(struct mmu_notifier *mn,
 	}
 	ksm_slot_queue(slot);
 	spin_unlock(&ksm_pending_lock);
-	schedule_work(&ksm_pending_work);
+	schedule_delayed_work(&ksm_pending_work, KSM_PENDING_DELAY);
 	return 0;
 }
 
@@ -236,5 +248,5 @@ int ksm_notifier_init(void)
 void ksm_notifier_exit(void)
 {
 	mmu_notifier_synchronize();
-	cancel_work_sync(&ksm_pending_work);
+	cancel_delayed_work_sync(&ksm_pending_work);
 }

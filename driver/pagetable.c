@@ -5,19 +5,25 @@
  * back into a private copy.
  *
  * A merge of one anonymous page into a KSM page is two steps, as in the
- * 2009 driver and today's mm/ksm.c:
+ * 2009 driver and today's mm/ksm.c, but under one page-table lock and one
+ * TLB flush:
  *
  *   page_wrprotect(): under the page-table lock, clear the PTE and flush it
  *   from every TLB, then check that nobody but its mappings and our own
  *   reference holds the page (GUP pins, O_DIRECT in flight); if somebody
- *   does, put the PTE back and give up.  Otherwise install it read-only and
- *   clean.  From now on the contents cannot change without a fault.
+ *   does, put the PTE back and give up.  From now on the contents cannot
+ *   change: no PTE maps the page writable anywhere.
  *
- *   replace_page(): the caller has compared the write-protected page with
- *   the KSM page.  Under the page-table lock, if the PTE is still the one
- *   page_wrprotect() left, point it at the KSM page (read-only), move the
+ *   The caller compares the page with the KSM page, still under the lock.
+ *
+ *   replace_page(): point the PTE at the KSM page (read-only), move the
  *   rmap and RSS accounting from the anonymous page to the KSM page and
- *   drop the anonymous page.
+ *   drop the anonymous page.  Or page_wrprotect_undo(): the contents
+ *   differed, put the old PTE back.
+ *
+ * mm/ksm.c write-protects and unlocks in between, because it compares
+ * pages it may have to wait for; our comparison is a bounded 4 KiB memcmp,
+ * so holding the PTE lock saves the second flush and the second walk.
  *
  * KSM pages are kernel pages mapped with file rmap accounting, never
  * anonymous: a later write fault takes the normal copy-on-write path for a
@@ -32,6 +38,8 @@
  *
  * Locking: callers hold mmap_lock of the mm (read) and a reference on the
  * page; page_wrprotect() and replace_page() also want the page locked.
+ * Between page_wrprotect() and replace_page()/page_wrprotect_undo() the
+ * page-table spinlock is held: nothing in between may sleep.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -184,139 +192,120 @@ static pmd_t *ksm_pte_table(struct mm_struct *mm, unsigned long addr)
 
 
 /**
- * page_wrprotect - make the PTE mapping @page at @addr read-only and clean
+ * page_wrprotect - take every access to @page at @addr away, for a merge
  * @vma: the VMA of @addr; mmap_lock held for read
  * @addr: user address mapping @page
  * @page: a small anonymous page, locked, with one reference held by the
  *        caller besides those of its mappings
- * @orig_pte: out: the write-protected PTE, for replace_page()
+ * @wp: out: the state replace_page() or page_wrprotect_undo() needs
  *
- * The PTE is cleared and flushed before the reference count is checked, so
- * a concurrent lockless GUP either sees no PTE or is counted.  Pages with
- * references beyond their mappings and ours are left alone.
+ * Opens an mmu-notifier range, takes the page-table lock, clears the PTE
+ * and flushes it from every TLB, and only then checks the reference count,
+ * so that a concurrent lockless GUP has either been counted or will find
+ * no PTE.  A page with references beyond its mappings and ours (GUP pins,
+ * O_DIRECT, a pipe) is left alone.  On success the page can neither be
+ * written nor read through this mapping until the caller, still holding
+ * the lock, either replaces it (replace_page()) or puts the PTE back
+ * (page_wrprotect_undo()).  One TLB flush serves the whole merge.
  *
- * Return: 0 on success, -EFAULT if @page is not mapped there any more,
- * -EBUSY if someone else holds a reference (pin, I/O).
+ * Return: 0 with the PTE cleared and locked; -EFAULT if @page is not
+ * mapped there any more, -EBUSY if someone else holds a reference.
  */
 int page_wrprotect(struct vm_area_struct *vma, unsigned long addr,
-		   struct page *page, pte_t *orig_pte)
+		   struct page *page, struct ksm_wp *wp)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct mmu_notifier_range range;
-	spinlock_t *ptl;
-	pte_t *ptep, entry;
+	int swapped;
 	pmd_t *pmd;
-	int err = -EFAULT;
+	pte_t entry;
 
-	ksm_mn_range_init(&range, vma, addr, addr + PAGE_SIZE, &ksm_notifier_owner);
-	ksm_mn_range_start(&range);
+	ksm_mn_range_init(&wp->range, vma, addr, addr + PAGE_SIZE, &ksm_notifier_owner);
+	ksm_mn_range_start(&wp->range);
 	pmd = ksm_pte_table(mm, addr);
 	if (!pmd)
 		goto out_mn;
-	ptep = ksm_pte_offset_map_lock(mm, pmd, addr, &ptl);
-	if (!ptep)
+	wp->ptep = ksm_pte_offset_map_lock(mm, pmd, addr, &wp->ptl);
+	if (!wp->ptep)
 		goto out_mn;
-	ksm_pte_mapped_locked(ptl);
-	entry = ptep_get(ptep);
+	ksm_pte_mapped_locked(wp->ptl);
+	entry = ptep_get(wp->ptep);
 	if (ksm_pte_page(entry) != page)
 		goto out_unlock;
 
-	if (pte_write(entry) || pte_dirty(entry) || PageAnonExclusive(page) ||
-	    mm_tlb_flush_pending(mm)) {
-		bool anon_exclusive = PageAnonExclusive(page);
-		int swapped = ksm_page_swapcache(page);
-
-		flush_cache_page(vma, addr, page_to_pfn(page));
-		entry = ksm_ptep_clear_flush(vma, addr, ptep);
-		err = -EBUSY;
-		if (ksm_page_mapcount(page) + 1 + swapped != page_count(page)) {
-			set_pte_at(mm, addr, ptep, entry);
-			goto out_unlock;
-		}
-		if (anon_exclusive && ksm_try_share_anon_rmap(page)) {
-			set_pte_at(mm, addr, ptep, entry);
-			goto out_unlock;
-		}
-		if (pte_dirty(entry))
-			set_page_dirty(page);
-		entry = pte_mkclean(pte_wrprotect(entry));
-		ksm_set_pte_notify(mm, addr, ptep, entry);
+	swapped = ksm_page_swapcache(page);
+	flush_cache_page(vma, addr, page_to_pfn(page));
+	wp->orig = ksm_ptep_clear_flush(vma, addr, wp->ptep);
+	if (ksm_page_mapcount(page) + 1 + swapped != page_count(page)) {
+		set_pte_at(mm, addr, wp->ptep, wp->orig);
+		pte_unmap_unlock(wp->ptep, wp->ptl);
+		ksm_mn_range_end(&wp->range);
+		return -EBUSY;
 	}
-	*orig_pte = entry;
-	err = 0;
+	wp->vma = vma;
+	wp->addr = addr;
+	ksm_pte_mapped_handoff(wp->ptl);	/* sparse: held until replace/undo */
+	return 0;
+
 out_unlock:
-	pte_unmap_unlock(ptep, ptl);
+	pte_unmap_unlock(wp->ptep, wp->ptl);
 out_mn:
-	ksm_mn_range_end(&range);
-	return err;
+	ksm_mn_range_end(&wp->range);
+	return -EFAULT;
 }
 
 /**
- * replace_page - map the KSM page @kpage at @addr instead of @page
- * @vma: the VMA of @addr; mmap_lock held for read
- * @addr: user address
- * @page: the anonymous page page_wrprotect() wrote protected, locked
- * @kpage: the KSM page, same contents
- * @orig_pte: the PTE page_wrprotect() returned
+ * page_wrprotect_undo - put back the PTE page_wrprotect() took away
+ * @wp: the state of a successful page_wrprotect()
  *
- * Fails if the PTE changed since page_wrprotect() (a fault, an unmap).
- * On success @kpage gains a mapping and a reference, @page loses both.
- *
- * Return: 0 on success, -EFAULT if the PTE changed.
+ * The page is mapped again exactly as before; the lock and the notifier
+ * range are released.
  */
-int replace_page(struct vm_area_struct *vma, unsigned long addr,
-		 struct page *page, struct page *kpage, pte_t orig_pte)
+void page_wrprotect_undo(struct ksm_wp *wp)
 {
+	ksm_pte_mapped_locked(wp->ptl);
+	set_pte_at(wp->vma->vm_mm, wp->addr, wp->ptep, wp->orig);
+	pte_unmap_unlock(wp->ptep, wp->ptl);
+	ksm_mn_range_end(&wp->range);
+}
+
+/**
+ * replace_page - map the KSM page @kpage where page_wrprotect() took @page
+ * @page: the anonymous page, locked; same contents as @kpage (compared by
+ *        the caller after page_wrprotect())
+ * @kpage: the KSM page
+ * @wp: the state of a successful page_wrprotect()
+ *
+ * Installs @kpage read-only (secondary MMUs learn it through change_pte
+ * where it exists, and through the range), moves rmap and RSS accounting
+ * from @page to @kpage, drops the mapping's reference on @page, and
+ * releases the lock and the notifier range.
+ */
+void replace_page(struct page *page, struct page *kpage, struct ksm_wp *wp)
+{
+	struct vm_area_struct *vma = wp->vma;
 	struct mm_struct *mm = vma->vm_mm;
-	struct mmu_notifier_range range;
-	spinlock_t *ptl;
-	pte_t *ptep, newpte;
-	pmd_t *pmd;
-	int err = -EFAULT;
+	pte_t newpte;
 
-	ksm_mn_range_init(&range, vma, addr, addr + PAGE_SIZE, &ksm_notifier_owner);
-	ksm_mn_range_start(&range);
-	pmd = ksm_pte_table(mm, addr);
-	if (!pmd)
-		goto out_mn;
-	ptep = ksm_pte_offset_map_lock(mm, pmd, addr, &ptl);
-	if (!ptep)
-		goto out_mn;
-	ksm_pte_mapped_locked(ptl);
-	if (!pte_same(ptep_get(ptep), orig_pte)) {
-		pte_unmap_unlock(ptep, ptl);
-		goto out_mn;
-	}
-
+	ksm_pte_mapped_locked(wp->ptl);
 	get_page(kpage);
 	ksm_add_file_rmap(kpage, vma);
 	newpte = pte_wrprotect(mk_pte(kpage, vma->vm_page_prot));
-	if (pte_soft_dirty(orig_pte))
+	if (pte_soft_dirty(wp->orig))
 		newpte = pte_mksoft_dirty(newpte);
-
-	flush_cache_page(vma, addr, pte_pfn(orig_pte));
-	/*
-	 * Read-only page to read-only page of the same contents: secondary
-	 * MMUs are told by change_pte where it exists, and by the range.
-	 */
-	ksm_ptep_clear_flush(vma, addr, ptep);
-	ksm_set_pte_notify(mm, addr, ptep, newpte);
+	ksm_set_pte_notify(mm, wp->addr, wp->ptep, newpte);
 
 	ksm_remove_rmap(page, vma);
 	ksm_mm_counter_add(mm, MM_ANONPAGES, -1);
 	ksm_mm_counter_add(mm, MM_FILEPAGES, 1);
 	put_page(page);			/* the reference of the old mapping */
-	pte_unmap_unlock(ptep, ptl);
-	err = 0;
-out_mn:
-	ksm_mn_range_end(&range);
-	return err;
+	pte_unmap_unlock(wp->ptep, wp->ptl);
+	ksm_mn_range_end(&wp->range);
 }
 
 /**
  * ksm_break_cow - give the PTE at @addr a private copy of a KSM page
  * @vma: an anonymous VMA; mmap_lock held for read (it is not dropped)
- * @addr: user address
+ * @addr: user address of a PTE the caller found mapping a KSM page
  *
  * Faults until the PTE no longer maps a non-anonymous page: the normal
  * copy-on-write path allocates and copies.  Works on PROT_NONE memory too.
@@ -332,6 +321,12 @@ int ksm_break_cow(struct vm_area_struct *vma, unsigned long addr)
 		vm_fault_t ret;
 		bool ours;
 
+		cond_resched();
+		ret = handle_mm_fault(vma, addr, ksm_cow_fault_flags(), NULL);
+		if (ret & VM_FAULT_OOM)
+			return -ENOMEM;
+		if (ret & VM_FAULT_ERROR)
+			return -EFAULT;
 		page = ksm_next_page(vma, &a, addr + PAGE_SIZE);
 		if (!page)
 			return 0;
@@ -339,12 +334,6 @@ int ksm_break_cow(struct vm_area_struct *vma, unsigned long addr)
 		put_page(page);
 		if (!ours)
 			return 0;
-		cond_resched();
-		ret = handle_mm_fault(vma, addr, ksm_cow_fault_flags(), NULL);
-		if (ret & VM_FAULT_OOM)
-			return -ENOMEM;
-		if (ret & VM_FAULT_ERROR)
-			return -EFAULT;
 		if (fatal_signal_pending(current))
 			return -EINTR;
 	}

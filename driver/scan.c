@@ -86,6 +86,7 @@ static struct {
 } ksm_cursor;
 
 static struct task_struct *ksm_thread;
+static struct task_struct *ksm_unmerge_task;	/* in ksm_unmerge_range() */
 static DECLARE_WAIT_QUEUE_HEAD(ksm_thread_wait);
 
 /* ------------------------------------------------------------ pages */
@@ -260,16 +261,6 @@ static void ksm_stable_resize(void)
 	kvfree(old.buckets);
 }
 
-static struct ksm_stable *ksm_stable_find(u64 sum, struct page *page)
-{
-	struct ksm_stable *node;
-
-	hlist_for_each_entry(node, ksm_bucket(&ksm_stable_table, sum), hnode)
-		if (node->checksum == sum && ksm_pages_identical(page, node->kpage))
-			return node;
-	return NULL;
-}
-
 static struct ksm_stable *ksm_stable_find_kpage(u64 sum, struct page *kpage)
 {
 	struct ksm_stable *node;
@@ -427,69 +418,93 @@ static struct page *ksm_item_page(struct ksm_item *item)
  *
  * After the mmu notifier reported an unmap or clear: items whose page is
  * gone are freed, items whose PTE no longer maps their KSM page are
- * detached from it.  ksm_lock held.
+ * detached from it.  ksm_lock held; takes mmap_lock once for the range.
  */
 void ksm_revalidate_range(struct ksm_region *region, unsigned long start,
 			  unsigned long end)
 {
+	struct mm_struct *mm = region->slot->mn.mm;
+	struct vm_area_struct *vma = NULL;
 	struct ksm_item *item;
 	unsigned long idx;
 
-	if (start >= end)
+	if (start >= end || region->slot->dead || !mmget_not_zero(mm))
 		return;
+	mmap_read_lock(mm);
 	xa_for_each_range(&region->items, idx, item, ksm_item_index(region, start),
 			  ksm_item_index(region, end - 1)) {
-		struct page *page = ksm_item_page(item);
+		unsigned long addr = item->addr;
+		struct page *page = NULL;
 
+		if (!vma || addr < vma->vm_start || addr >= vma->vm_end)
+			vma = vma_lookup(mm, addr);
+		if (vma && ksm_vma_mergeable(vma))
+			page = ksm_next_page(vma, &addr, item->addr + PAGE_SIZE);
 		if (!page) {
 			ksm_item_free(item);
-		} else {
-			if (item->stable && item->stable->kpage != page)
-				ksm_stable_detach(item);
-			put_page(page);
+			continue;
 		}
+		if (item->stable && item->stable->kpage != page)
+			ksm_stable_detach(item);
+		put_page(page);
 		cond_resched();
 	}
+	mmap_read_unlock(mm);
+	mmput(mm);
 }
 
 /* ------------------------------------------------------------ merging */
 
 /*
- * Replace @page, mapped at @item's address, by @kpage.  @page carries one
- * reference of ours.  Return: 0 if merged.
+ * Replace @page, mapped at @item's address in @vma, by @kpage: lock the
+ * page, split it if it is part of a THP, write-protect it, compare it with
+ * @kpage and switch the PTE.  mmap_lock held; @page carries one reference
+ * of ours.  Return: 0 if merged, -EAGAIN if the contents differ.
  */
+static int ksm_merge_locked(struct vm_area_struct *vma, struct ksm_item *item,
+			    struct page *page, struct page *kpage)
+{
+	struct ksm_wp wp;
+	int err;
+
+	if (!PageAnon(page) || PageKsm(page))
+		return -EFAULT;
+	if (!trylock_page(page))
+		return -EBUSY;
+	if (PageTransCompound(page)) {
+		err = ksm_split_huge_page(page);
+		if (err)
+			goto out_unlock;
+	}
+	err = page_wrprotect(vma, item->addr, page, &wp);
+	if (err)
+		goto out_unlock;
+	/* Nobody can write it now: compare what is really there. */
+	if (ksm_pages_identical(page, kpage)) {
+		replace_page(page, kpage, &wp);
+	} else {
+		page_wrprotect_undo(&wp);
+		err = -EAGAIN;
+	}
+out_unlock:
+	unlock_page(page);
+	return err;
+}
+
+/* ksm_merge_locked() for a page whose mm is not locked yet. */
 static int ksm_merge_one(struct ksm_item *item, struct page *page,
 			 struct page *kpage)
 {
 	struct mm_struct *mm = item->region->slot->mn.mm;
 	struct vm_area_struct *vma;
-	pte_t orig_pte;
 	int err = -EFAULT;
 
 	if (!mmget_not_zero(mm))
 		return -ESRCH;
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, item->addr);
-	if (!vma || !ksm_vma_mergeable(vma) || !PageAnon(page) || PageKsm(page))
-		goto out;
-	err = -EBUSY;
-	if (!trylock_page(page))
-		goto out;
-	if (PageTransCompound(page)) {
-		err = ksm_split_huge_page(page);
-		if (err)
-			goto out_unlock;
-	}
-	err = page_wrprotect(vma, item->addr, page, &orig_pte);
-	if (err)
-		goto out_unlock;
-	/* Write-protected now: compare what is really there. */
-	err = -EAGAIN;
-	if (ksm_pages_identical(page, kpage))
-		err = replace_page(vma, item->addr, page, kpage, orig_pte);
-out_unlock:
-	unlock_page(page);
-out:
+	if (vma && ksm_vma_mergeable(vma))
+		err = ksm_merge_locked(vma, item, page, kpage);
 	mmap_read_unlock(mm);
 	mmput(mm);
 	return err;
@@ -567,13 +582,65 @@ static void ksm_merge_pair(struct ksm_item *item, struct page *page,
 		ksm_item_set_state(cand, KSM_ITEM_NEW);
 }
 
-/* Look at one page of a region; @page carries one reference of ours. */
-static void ksm_cmp_and_merge(struct ksm_item *item, struct page *page)
+/*
+ * The mm of the page being looked at stays locked from finding the page
+ * through a merge into the stable table; looking at candidates in the
+ * unstable table (other mms) needs it unlocked first.
+ */
+struct ksm_scan_ctx {
+	struct mm_struct *mm;
+	struct vm_area_struct *vma;
+};
+
+static void ksm_ctx_unlock(struct ksm_scan_ctx *ctx)
+{
+	if (ctx->mm) {
+		mmap_read_unlock(ctx->mm);
+		mmput(ctx->mm);
+		ctx->mm = NULL;
+		ctx->vma = NULL;
+	}
+}
+
+/*
+ * Merge @page into a KSM page of the same checksum.  The checksum only
+ * finds candidates: ksm_merge_locked() compares the write-protected page.
+ */
+static bool ksm_stable_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
+			     struct page *page, bool *found)
+{
+	struct ksm_stable *node;
+
+	*found = false;
+	hlist_for_each_entry(node, ksm_bucket(&ksm_stable_table, item->checksum), hnode) {
+		int err;
+
+		if (node->checksum != item->checksum)
+			continue;
+		err = ksm_merge_locked(ctx->vma, item, page, node->kpage);
+		if (!err) {
+			ksm_stable_attach(node, item);
+			return true;
+		}
+		if (err != -EAGAIN) {
+			*found = true;	/* busy now: retry next pass */
+			return false;
+		}
+	}
+	return false;
+}
+
+/*
+ * Look at one page of a region; @page carries one reference of ours and
+ * its mm is locked in @ctx (this may unlock it).
+ */
+static void ksm_cmp_and_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
+			      struct page *page)
 {
 	struct ksm_stable *node;
 	struct ksm_item *cand;
 	struct page *cpage;
-	bool changed;
+	bool changed, busy;
 	u64 sum;
 
 	if (item->stable) {
@@ -598,14 +665,10 @@ static void ksm_cmp_and_merge(struct ksm_item *item, struct page *page)
 	item->checksum = sum;
 	item->checksummed = true;
 
-	node = ksm_stable_find(sum, page);
-	if (node) {
-		/* Its KSM page exists: merge into it, or retry next pass. */
-		if (!ksm_merge_one(item, page, node->kpage))
-			ksm_stable_attach(node, item);
+	if (ksm_stable_merge(ctx, item, page, &busy) || busy)
 		return;
-	}
 
+	ksm_ctx_unlock(ctx);
 	cand = ksm_unstable_find(item, page, &cpage);
 	if (cand) {
 		ksm_merge_pair(item, page, cand, cpage);
@@ -632,20 +695,25 @@ static void ksm_pass_start(void)
 
 /*
  * Find the next mapped page of @region at or after *@addr; returns it with
- * a reference and its item in *@itemp, advancing *@addr past it.  Tracking
- * of the ranges found empty is dropped on the way.
+ * a reference, its item in *@itemp and its mm locked in @ctx (the lock is
+ * kept from one page to the next of the same mm), advancing *@addr past
+ * it.  Tracking of the ranges found empty is dropped on the way.
  */
-static struct page *ksm_region_next(struct ksm_region *region,
-				    unsigned long *addr, struct ksm_item **itemp)
+static struct page *ksm_region_next(struct ksm_region *region, unsigned long *addr,
+				    struct ksm_item **itemp, struct ksm_scan_ctx *ctx)
 {
 	struct mm_struct *mm = region->slot->mn.mm;
 	struct page *page = NULL;
 
-	if (region->slot->dead || !mmget_not_zero(mm)) {
-		*addr = region->end;
-		return NULL;
+	if (ctx->mm != mm) {
+		ksm_ctx_unlock(ctx);
+		if (region->slot->dead || !mmget_not_zero(mm)) {
+			*addr = region->end;
+			return NULL;
+		}
+		mmap_read_lock(mm);
+		ctx->mm = mm;
 	}
-	mmap_read_lock(mm);
 	while (*addr < region->end) {
 		struct vm_area_struct *vma = find_vma(mm, *addr);
 		unsigned long end, a;
@@ -673,14 +741,14 @@ static struct page *ksm_region_next(struct ksm_region *region,
 			continue;
 		*itemp = ksm_item_get(region, a);
 		*addr = a + PAGE_SIZE;
-		if (*itemp)
-			break;
+		if (*itemp) {
+			ctx->vma = vma;
+			return page;
+		}
 		put_page(page);
 		page = NULL;
 	}
-	mmap_read_unlock(mm);
-	mmput(mm);
-	return page;
+	return NULL;
 }
 
 static struct ksm_region *ksm_next_region(struct ksm_region *region)
@@ -690,8 +758,8 @@ static struct ksm_region *ksm_next_region(struct ksm_region *region)
 	return list_next_entry(region, scan_link);
 }
 
-/* Next page to look at, or NULL at the end of a full scan. */
-static struct page *ksm_scan_next(struct ksm_item **itemp)
+/* Next page to look at (mm locked in @ctx), or NULL at the end of a pass. */
+static struct page *ksm_scan_next(struct ksm_item **itemp, struct ksm_scan_ctx *ctx)
 {
 	for (;;) {
 		struct ksm_region *region;
@@ -713,15 +781,12 @@ static struct page *ksm_scan_next(struct ksm_item **itemp)
 			ksm_full_scans++;
 			return NULL;
 		}
-		page = ksm_region_next(region, &ksm_cursor.addr, itemp);
+		page = ksm_region_next(region, &ksm_cursor.addr, itemp, ctx);
 		if (page)
 			return page;
-		/* ksm_region_next() may have slept: the cursor is current */
-		if (ksm_cursor.region == region) {
-			ksm_cursor.region = ksm_next_region(region);
-			if (ksm_cursor.region)
-				ksm_cursor.addr = ksm_cursor.region->start;
-		}
+		ksm_cursor.region = ksm_next_region(region);
+		if (ksm_cursor.region)
+			ksm_cursor.addr = ksm_cursor.region->start;
 		cond_resched();
 	}
 }
@@ -731,18 +796,21 @@ static void ksm_do_scan(unsigned int budget)
 {
 	unsigned int done = 0;
 
+	struct ksm_scan_ctx ctx = { };
+
 	mutex_lock(&ksm_lock);
 	while (done < budget && !kthread_should_stop()) {
 		struct ksm_item *item;
-		struct page *page = ksm_scan_next(&item);
+		struct page *page = ksm_scan_next(&item, &ctx);
 
 		if (!page)
 			break;
 		ksm_global.pages_scanned++;
 		item->region->area->stats.pages_scanned++;
-		ksm_cmp_and_merge(item, page);
+		ksm_cmp_and_merge(&ctx, item, page);
 		put_page(page);
 		if (++done % KSM_BATCH_LOCK == 0) {
+			ksm_ctx_unlock(&ctx);
 			mutex_unlock(&ksm_lock);
 			cond_resched();
 			mutex_lock(&ksm_lock);
@@ -750,6 +818,7 @@ static void ksm_do_scan(unsigned int budget)
 			cond_resched();
 		}
 	}
+	ksm_ctx_unlock(&ctx);
 	mutex_unlock(&ksm_lock);
 }
 
@@ -785,6 +854,17 @@ static int ksm_scan_thread(void *unused)
 			cond_resched();
 	}
 	return 0;
+}
+
+/**
+ * ksm_own_context - is the current task working for the driver?
+ *
+ * True in the scanner thread and in a task unmerging a region: mmu
+ * notifier events they cause need no revalidation.
+ */
+bool ksm_own_context(void)
+{
+	return current == ksm_thread || current == READ_ONCE(ksm_unmerge_task);
 }
 
 void ksm_scan_wake(void)
@@ -836,6 +916,7 @@ int ksm_unmerge_range(struct ksm_region *region)
 
 	if (region->slot->dead || !mmget_not_zero(mm))
 		return 0;
+	WRITE_ONCE(ksm_unmerge_task, current);
 	mmap_read_lock(mm);
 	while (addr < region->end && !err) {
 		struct vm_area_struct *vma = find_vma(mm, addr);
@@ -869,6 +950,7 @@ int ksm_unmerge_range(struct ksm_region *region)
 		addr = max(addr, end);
 	}
 	mmap_read_unlock(mm);
+	WRITE_ONCE(ksm_unmerge_task, NULL);
 	mmput(mm);
 	return err;
 }
