@@ -160,6 +160,8 @@ int page_wrprotect(struct vm_area_struct *vma, unsigned long addr,
 void page_wrprotect_undo(struct ksm_wp *wp);
 void replace_page(struct page *page, struct page *kpage, struct ksm_wp *wp);
 int ksm_break_cow(struct vm_area_struct *vma, unsigned long addr);
+int ksm_collect_kpages(struct vm_area_struct *vma, unsigned long *addr,
+		       unsigned long end, unsigned long *found, int max);
 extern int ksm_notifier_owner;
 
 /* notifier.c */

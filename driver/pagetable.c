@@ -303,6 +303,57 @@ void replace_page(struct page *page, struct page *kpage, struct ksm_wp *wp)
 }
 
 /**
+ * ksm_collect_kpages - find the PTEs mapping KSM pages in part of a VMA
+ * @vma: an anonymous VMA; mmap_lock held for read
+ * @addr: in: where to start; out: where to continue
+ * @end: stop here (at most vma->vm_end)
+ * @found: out: addresses of PTEs mapping a non-anonymous page (ours)
+ * @max: room in @found
+ *
+ * One page-table lock per page table instead of one walk per page.
+ *
+ * Return: the number of addresses stored.
+ */
+int ksm_collect_kpages(struct vm_area_struct *vma, unsigned long *addr,
+		       unsigned long end, unsigned long *found, int max)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long a = *addr;
+	int n = 0;
+
+	while (a < end && n < max) {
+		unsigned long next, pmd_end = pmd_addr_end(a, end);
+		spinlock_t *ptl;
+		pte_t *ptep, *pte;
+		pmd_t *pmd, pmdval;
+
+		pmd = ksm_find_pmd(mm, a, &next);
+		if (!pmd) {
+			a = next;
+			continue;
+		}
+		pmdval = ksm_pmd_read(pmd);
+		if (pmd_none(pmdval) || !pmd_present(pmdval) || pmd_trans_huge(pmdval)) {
+			a = pmd_end;	/* huge pages are anonymous: not ours */
+			continue;
+		}
+		ptep = ksm_pte_offset_map_lock(mm, pmd, a, &ptl);
+		if (!ptep)
+			continue;
+		ksm_pte_mapped_locked(ptl);
+		for (pte = ptep; a < pmd_end && n < max; a += PAGE_SIZE, pte++) {
+			struct page *page = ksm_pte_page(ptep_get(pte));
+
+			if (page && !PageAnon(page))
+				found[n++] = a;
+		}
+		pte_unmap_unlock(ptep, ptl);
+	}
+	*addr = a;
+	return n;
+}
+
+/**
  * ksm_break_cow - give the PTE at @addr a private copy of a KSM page
  * @vma: an anonymous VMA; mmap_lock held for read (it is not dropped)
  * @addr: user address of a PTE the caller found mapping a KSM page

@@ -707,6 +707,7 @@ static struct page *ksm_region_next(struct ksm_region *region, unsigned long *ad
 
 	if (ctx->mm != mm) {
 		ksm_ctx_unlock(ctx);
+		ctx->vma = NULL;
 		if (region->slot->dead || !mmget_not_zero(mm)) {
 			*addr = region->end;
 			return NULL;
@@ -715,8 +716,12 @@ static struct page *ksm_region_next(struct ksm_region *region, unsigned long *ad
 		ctx->mm = mm;
 	}
 	while (*addr < region->end) {
-		struct vm_area_struct *vma = find_vma(mm, *addr);
+		struct vm_area_struct *vma = ctx->vma;
 		unsigned long end, a;
+
+		/* Consecutive pages mostly share a VMA: skip the lookup. */
+		if (!vma || *addr < vma->vm_start || *addr >= vma->vm_end)
+			vma = ctx->vma = find_vma(mm, *addr);
 
 		if (!vma || vma->vm_start >= region->end) {
 			ksm_forget_range(region, *addr, region->end);
@@ -931,23 +936,15 @@ int ksm_unmerge_range(struct ksm_region *region)
 			addr = end;
 			continue;
 		}
-		while (addr < end) {
-			struct page *page = ksm_next_page(vma, &addr, end);
-			bool ours;
+		while (addr < end && !err) {
+			unsigned long found[64];
+			int i, n = ksm_collect_kpages(vma, &addr, end, found,
+						      ARRAY_SIZE(found));
 
-			if (!page)
-				break;
-			ours = !PageAnon(page);
-			put_page(page);
-			if (ours) {
-				err = ksm_break_cow(vma, addr);
-				if (err)
-					break;
-			}
-			addr += PAGE_SIZE;
+			for (i = 0; i < n && !err; i++)
+				err = ksm_break_cow(vma, found[i]);
 			cond_resched();
 		}
-		addr = max(addr, end);
 	}
 	mmap_read_unlock(mm);
 	WRITE_ONCE(ksm_unmerge_task, NULL);
