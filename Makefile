@@ -114,10 +114,11 @@ MAN3 := $(wildcard man/man3/*.3)
 MAN7 := $(wildcard man/man7/*.7)
 
 # The .pc file is written for the PREFIX/LIBDIR given to install.
-install: lib
+install: $(LIB_SO) $(LIB_A)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
-	install -m 644 $(LIB_SO) $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	ln -sf libksmdev.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libksmdev.so.$(SOMAJOR)
 	ln -sf libksmdev.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libksmdev.so
 	install -m 644 lib/include/ksmdev.h $(DESTDIR)$(INCLUDEDIR)/ksmdev.h
