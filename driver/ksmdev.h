@@ -105,8 +105,10 @@ struct ksm_item {
 	struct ksm_stable *stable;
 	unsigned int seq;		/* pass in which it entered the table */
 	u8 state;
+	u8 age;				/* passes seen unique and unchanged */
 	bool hashed;			/* unode is on a bucket */
 	bool checksummed;
+	unsigned long skip_until;	/* smart scan: skip until this pass */
 };
 
 struct ksm_stable {
@@ -121,6 +123,8 @@ extern struct mutex ksm_lock;
 extern struct ksm_counters ksm_global;
 extern unsigned long ksm_full_scans;
 extern unsigned long ksm_cap_refusals;
+extern unsigned long ksm_pages_skipped;
+extern bool ksm_smart_scan;
 extern unsigned long ksm_nr_regions_total;
 extern unsigned int ksm_max_kernel_pages;
 extern unsigned int ksm_regions_per_fd;

@@ -55,6 +55,11 @@ module_param_named(max_kernel_pages, ksm_max_kernel_pages, uint, 0444);
 MODULE_PARM_DESC(max_kernel_pages,
 		 "cap on KSM pages, which cannot be swapped (default 0 = a quarter of RAM)");
 
+bool ksm_smart_scan = true;
+module_param_named(smart_scan, ksm_smart_scan, bool, 0644);
+MODULE_PARM_DESC(smart_scan,
+		 "skip pages that stayed unique for several scans, with growing back-off (default 1)");
+
 bool ksm_run;
 unsigned long ksm_nr_regions_total;
 static LIST_HEAD(ksm_areas);
@@ -83,6 +88,7 @@ static void ksm_fill_stats(struct ksm_stats *st, const struct ksm_counters *c,
 	st->regions = READ_ONCE(c->regions);
 	st->max_kernel_pages = ksm_max_kernel_pages;
 	st->cap_refusals = global ? READ_ONCE(ksm_cap_refusals) : 0;
+	st->pages_skipped = global ? READ_ONCE(ksm_pages_skipped) : 0;
 }
 
 /*
@@ -495,6 +501,7 @@ KSM_STAT_ATTR(pages_scanned);
 KSM_STAT_ATTR(regions);
 KSM_STAT_ATTR(max_kernel_pages);
 KSM_STAT_ATTR(cap_refusals);
+KSM_STAT_ATTR(pages_skipped);
 
 static ssize_t run_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
@@ -527,6 +534,7 @@ static struct attribute *ksm_attrs[] = {
 	&regions_attr.attr,
 	&max_kernel_pages_attr.attr,
 	&cap_refusals_attr.attr,
+	&pages_skipped_attr.attr,
 	&run_attr.attr,
 	&pages_to_scan_attr.attr,
 	&sleep_usecs_attr.attr,

@@ -63,6 +63,7 @@ DEFINE_MUTEX(ksm_lock);
 struct ksm_counters ksm_global;
 unsigned long ksm_full_scans;
 unsigned long ksm_cap_refusals;
+unsigned long ksm_pages_skipped;
 
 static LIST_HEAD(ksm_scan_list);
 static struct kmem_cache *ksm_item_cache;
@@ -545,6 +546,31 @@ static struct ksm_item *ksm_unstable_find(struct ksm_item *item,
 	return NULL;
 }
 
+/* Is there an unstable candidate with @item's checksum? */
+static bool ksm_unstable_has_candidate(struct ksm_item *item)
+{
+	struct ksm_item *cand;
+
+	hlist_for_each_entry(cand, ksm_bucket(&ksm_unstable_table, item->checksum), unode)
+		if (cand != item && cand->checksum == item->checksum)
+			return true;
+	return false;
+}
+
+/*
+ * Smart scanning: a page seen unique and unchanged in consecutive passes
+ * is skipped for a growing number of passes (1, 2, 4, then 8 at most);
+ * any change, or a merge, starts it over.  Its duplicates still merge when
+ * they see it, only later.
+ */
+static void ksm_smart_backoff(struct ksm_item *item)
+{
+	if (item->age < 8)
+		item->age++;
+	if (ksm_smart_scan && item->age >= 2)
+		item->skip_until = ksm_full_scans + min(1UL << (item->age - 2), 8UL) + 1;
+}
+
 static bool ksm_cap_reached(void)
 {
 	return ksm_global.pages_shared >= ksm_max_kernel_pages;
@@ -658,6 +684,10 @@ static void ksm_cmp_and_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 	}
 	if (PageKsm(page))
 		return;		/* in-kernel KSM's page, not ours to touch */
+	if (item->skip_until > ksm_full_scans) {
+		ksm_pages_skipped++;	/* unique for a while: back off */
+		return;
+	}
 
 	sum = ksm_page_checksum(page);
 	changed = item->checksummed && item->checksum != sum;
@@ -668,18 +698,27 @@ static void ksm_cmp_and_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 	if (ksm_stable_merge(ctx, item, page, &busy) || busy)
 		return;
 
-	ksm_ctx_unlock(ctx);
-	cand = ksm_unstable_find(item, page, &cpage);
+	cand = NULL;
+	if (ksm_unstable_has_candidate(item)) {
+		/* Candidates live in other mms (or ours): unlock first. */
+		ksm_ctx_unlock(ctx);
+		cand = ksm_unstable_find(item, page, &cpage);
+	}
 	if (cand) {
 		ksm_merge_pair(item, page, cand, cpage);
 		put_page(cpage);
-		if (item->stable)
+		if (item->stable) {
+			item->age = 0;
 			return;
+		}
 	}
-	if (changed)
+	if (changed) {
+		item->age = 0;
 		ksm_item_set_state(item, KSM_ITEM_VOLATILE);
-	else
-		ksm_unstable_insert(item);
+		return;
+	}
+	ksm_unstable_insert(item);
+	ksm_smart_backoff(item);
 }
 
 /* ------------------------------------------------------------ scanning */

@@ -47,6 +47,10 @@ static void stats_grow_only_at_the_end(void **state)
 	assert_int_equal(offsetof(struct ksm_stats, regions), 64);
 	assert_int_equal(KSM_STATS_SIZE_V1, offsetof(struct ksm_stats, regions) + 8);
 	assert_true(sizeof(struct ksm_stats) >= KSM_STATS_SIZE_V1);
+	/* Appended later, in this order: never reorder. */
+	assert_int_equal(offsetof(struct ksm_stats, max_kernel_pages), 72);
+	assert_int_equal(offsetof(struct ksm_stats, cap_refusals), 80);
+	assert_int_equal(offsetof(struct ksm_stats, pages_skipped), 88);
 	assert_int_equal(sizeof(struct ksm_stats) % 8, 0);
 	assert_int_equal(_IOC_NR(KSM_GET_STATS), 0x04);
 	assert_int_equal(_IOC_NR(KSM_GET_AREA_STATS), 0x22);

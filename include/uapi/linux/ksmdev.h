@@ -68,6 +68,7 @@ struct ksm_stats {
 	/* --- appended after the 2009 ABI; present when size covers them --- */
 	__u64 max_kernel_pages;	/* cap on KSM pages (global scope) */
 	__u64 cap_refusals;	/* merges not done because of the cap */
+	__u64 pages_skipped;	/* visits skipped by smart scanning (global) */
 };
 
 /*
