@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
@@ -93,24 +94,33 @@ int ksmctl_parse_uint(const char *s, unsigned long max, unsigned long *out)
 
 int ksmctl_parse_interval(const char *s, double *out)
 {
-	double v = 0, scale = 0.1;
-	int digits = 0;
+	uint64_t mant = 0, div = 1;
+	int digits = 0, frac = 0;
+	double v;
 
 	if (!s)
 		return -1;
-	/* Parsed by hand: no locale, exponents, hex, inf or nan. */
+	/*
+	 * Parsed by hand: no locale, exponents, hex, inf or nan.  Digits are
+	 * gathered as an integer and divided once by a power of ten, so "0.1"
+	 * or "0.75" come out as the nearest double, the same as the literal.
+	 */
 	for (; *s >= '0' && *s <= '9'; s++, digits++) {
-		v = v * 10 + (*s - '0');
-		if (v > KSMCTL_WATCH_MAX)
+		mant = mant * 10 + (uint64_t)(*s - '0');
+		if (mant > (uint64_t)KSMCTL_WATCH_MAX)
 			return -1;
 	}
 	if (*s == '.')
-		for (s++; *s >= '0' && *s <= '9'; s++, digits++, scale /= 10)
-			v += (*s - '0') * scale;
+		for (s++; *s >= '0' && *s <= '9'; s++, digits++)
+			if (frac < 9) {		/* nanoseconds are plenty */
+				mant = mant * 10 + (uint64_t)(*s - '0');
+				div *= 10;
+				frac++;
+			}
 	if (*s || !digits)
 		return -1;
-	/* A hair of tolerance: "0.1" must pass although 0.1 is inexact. */
-	if (v < KSMCTL_WATCH_MIN - 1e-9 || v > KSMCTL_WATCH_MAX)
+	v = (double)mant / (double)div;
+	if (v < KSMCTL_WATCH_MIN || v > KSMCTL_WATCH_MAX)
 		return -1;
 	*out = v;
 	return 0;
@@ -274,7 +284,7 @@ int ksmctl_parse_args(int argc, char **argv, struct ksmctl_opts *o,
 						   (int)strcspn(w, "="), w);
 			if (optopt > 0)
 				return usage_error(err, errlen, "unknown option '-%c'", optopt);
-			return usage_error(err, errlen, "unknown or ambiguous option '%s'", w);
+			return usage_error(err, errlen, "unknown option '%.*s'", (int)strcspn(w, "="), w);
 		}
 	}
 	/* Words after "--" are arguments too. */

@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * format.c - ksmctl output formatting; see format.h.
+ *
+ * JSON is written compactly, one document a line.  Prometheus output
+ * follows the text exposition format 0.0.4 that node_exporter's textfile
+ * collector reads: each metric family starts with "# HELP" and "# TYPE",
+ * counters end in _total, label values escape \\, \" and \n.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "format.h"
+
+typedef unsigned long long ull;
+
+static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+
+/* @b in tenths of @unit, rounded half up, without overflowing 64 bits. */
+static uint64_t tenths_of(uint64_t b, uint64_t unit)
+{
+	return b / unit * 10 + ((b % unit) * 10 + unit / 2) / unit;
+}
+
+char *ksmctl_human_bytes(uint64_t bytes, char *buf, size_t len)
+{
+	uint64_t unit = 1, t;
+	unsigned int u = 0;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%llu B", (ull)bytes);
+		return buf;
+	}
+	while (u < 6 && bytes >= unit * 1024) {
+		unit *= 1024;
+		u++;
+	}
+	t = tenths_of(bytes, unit);
+	if (t >= 10240 && u < 6) {	/* 1023.95 KiB and up show as 1.0 MiB */
+		unit *= 1024;
+		u++;
+		t = tenths_of(bytes, unit);
+	}
+	snprintf(buf, len, "%llu.%llu %s", (ull)(t / 10), (ull)(t % 10), units[u]);
+	return buf;
+}
+
+int ksmctl_stats_have_cap(const struct ksm_stats *st)
+{
+	return st->size >= offsetof(struct ksm_stats, cap_refusals) + sizeof(st->cap_refusals);
+}
+
+void ksmctl_watch_rates(const struct ksm_stats *prev, const struct ksm_stats *cur,
+			double seconds, struct ksmctl_sample *s)
+{
+	s->stats = *cur;
+	s->seconds = seconds;
+	if (seconds <= 0) {
+		s->merged_per_sec = s->scanned_per_sec = 0;
+		return;
+	}
+	/* Signed: merged pages go down on unmerging, counters on reload. */
+	s->merged_per_sec = (double)(int64_t)(cur->pages_merged - prev->pages_merged) / seconds;
+	s->scanned_per_sec = (double)(int64_t)(cur->pages_scanned - prev->pages_scanned) / seconds;
+}
+
+/* ------------------------------------------------------------ strings */
+
+/* Length of the valid UTF-8 sequence at @s (@n bytes left), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	uint32_t cp;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2)
+		return 0;	/* continuation byte, or overlong 2-byte lead */
+	if (c < 0xe0) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c < 0xf0) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c < 0xf5) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+		return 0;
+	if (len == 4 && (cp < 0x10000 || cp > 0x10ffff))
+		return 0;
+	return len;
+}
+
+#define REPLACEMENT_CHAR "\xef\xbf\xbd"	/* U+FFFD in UTF-8 */
+
+int ksmctl_json_string(FILE *f, const char *str, size_t maxlen)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strnlen(str, maxlen), i = 0, l;
+
+	fputc('"', f);
+	while (i < n) {
+		unsigned char c = s[i];
+
+		switch (c) {
+		case '"':  fputs("\\\"", f); i++; continue;
+		case '\\': fputs("\\\\", f); i++; continue;
+		case '\b': fputs("\\b", f); i++; continue;
+		case '\f': fputs("\\f", f); i++; continue;
+		case '\n': fputs("\\n", f); i++; continue;
+		case '\r': fputs("\\r", f); i++; continue;
+		case '\t': fputs("\\t", f); i++; continue;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\u%04x", c);
+			i++;
+			continue;
+		}
+		l = utf8_seq(s + i, n - i);
+		if (!l) {
+			fputs("\\ufffd", f);
+			i++;
+			continue;
+		}
+		fwrite(s + i, 1, l, f);
+		i += l;
+	}
+	fputc('"', f);
+	return ferror(f) ? -1 : 0;
+}
+
+int ksmctl_prom_label_value(FILE *f, const char *str, size_t maxlen)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strnlen(str, maxlen), i = 0, l;
+
+	while (i < n) {
+		unsigned char c = s[i];
+
+		if (c == '\\' || c == '"') {
+			fputc('\\', f);
+			fputc(c, f);
+			i++;
+			continue;
+		}
+		if (c == '\n') {
+			fputs("\\n", f);
+			i++;
+			continue;
+		}
+		l = utf8_seq(s + i, n - i);
+		if (!l) {
+			fputs(REPLACEMENT_CHAR, f);
+			i++;
+			continue;
+		}
+		fwrite(s + i, 1, l, f);
+		i += l;
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+char *ksmctl_text_comm(const char *comm, size_t maxlen, char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)comm;
+	size_t n = strnlen(comm, maxlen), i = 0, o = 0, l;
+
+	if (!len)
+		return buf;
+	while (i < n) {
+		l = utf8_seq(s + i, n - i);
+		if (l <= 1) {
+			if (o + 1 >= len)
+				break;
+			buf[o++] = (l && s[i] >= 0x20 && s[i] != 0x7f) ? (char)s[i] : '?';
+			i++;
+			continue;
+		}
+		if (o + l >= len)
+			break;
+		memcpy(buf + o, s + i, l);
+		o += l;
+		i += l;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* ------------------------------------------------------------ info */
+
+int ksmctl_print_info_text(FILE *f, const struct ksm_kthread_info *k)
+{
+	/* The 2009 ksmctl's line, byte for byte. */
+	fprintf(f, "flags %d, pages_to_scan %d, sleep_time %d\n",
+		(int)k->flags, (int)k->pages_to_scan, (int)k->sleep);
+	return ferror(f) ? -1 : 0;
+}
+
+int ksmctl_print_info_json(FILE *f, const struct ksm_kthread_info *k)
+{
+	fprintf(f, "{\"flags\":%u,\"pages_to_scan\":%u,\"sleep_time\":%u,\"running\":%s}\n",
+		k->flags, k->pages_to_scan, k->sleep,
+		(k->flags & ksm_control_flags_run) ? "true" : "false");
+	return ferror(f) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ status */
+
+static double cap_percent(const struct ksm_stats *st)
+{
+	return st->max_kernel_pages ?
+		100.0 * (double)st->pages_shared / (double)st->max_kernel_pages : 0.0;
+}
+
+int ksmctl_print_status_text(FILE *f, const struct ksmctl_status *s)
+{
+	const struct ksm_stats *st = &s->stats;
+	char saved[32];
+
+	fprintf(f, "scanner:         %s (%u pages per batch, %u us sleep between batches)\n",
+		(s->scanner.flags & ksm_control_flags_run) ? "running" : "stopped",
+		s->scanner.pages_to_scan, s->scanner.sleep);
+	fprintf(f, "pages shared:    %llu (KSM pages in use)\n", (ull)st->pages_shared);
+	fprintf(f, "pages sharing:   %llu (further mappings of them: pages saved)\n",
+		(ull)st->pages_sharing);
+	fprintf(f, "pages unshared:  %llu (unique pages tracked as candidates)\n",
+		(ull)st->pages_unshared);
+	fprintf(f, "pages volatile:  %llu (changed since last looked at)\n",
+		(ull)st->pages_volatile);
+	fprintf(f, "pages merged:    %llu (mappings of KSM pages)\n", (ull)st->pages_merged);
+	fprintf(f, "full scans:      %llu\n", (ull)st->full_scans);
+	fprintf(f, "pages scanned:   %llu\n", (ull)st->pages_scanned);
+	fprintf(f, "regions:         %llu\n", (ull)st->regions);
+	fprintf(f, "memory saved:    %s (%llu bytes: %llu pages of %lu bytes)\n",
+		ksmctl_human_bytes(s->bytes_saved, saved, sizeof(saved)),
+		(ull)s->bytes_saved, (ull)st->pages_sharing, s->page_size);
+	if (!ksmctl_stats_have_cap(st))
+		fprintf(f, "KSM page cap:    unknown (the loaded ksmdev module does not report it)\n");
+	else if (!st->max_kernel_pages)
+		fprintf(f, "KSM page cap:    none, %llu merges refused at the cap\n",
+			(ull)st->cap_refusals);
+	else
+		fprintf(f, "KSM page cap:    %llu of %llu max_kernel_pages (%.1f%%), %llu merges refused at the cap\n",
+			(ull)st->pages_shared, (ull)st->max_kernel_pages, cap_percent(st),
+			(ull)st->cap_refusals);
+	return ferror(f) ? -1 : 0;
+}
+
+int ksmctl_print_status_json(FILE *f, const struct ksmctl_status *s)
+{
+	const struct ksm_stats *st = &s->stats;
+
+	fprintf(f, "{\"scanner\":{\"running\":%s,\"flags\":%u,\"pages_to_scan\":%u,\"sleep_usecs\":%u},",
+		(s->scanner.flags & ksm_control_flags_run) ? "true" : "false",
+		s->scanner.flags, s->scanner.pages_to_scan, s->scanner.sleep);
+	fprintf(f, "\"pages_shared\":%llu,\"pages_sharing\":%llu,\"pages_unshared\":%llu,"
+		"\"pages_volatile\":%llu,\"pages_merged\":%llu,\"full_scans\":%llu,"
+		"\"pages_scanned\":%llu,\"regions\":%llu,\"page_size\":%lu,\"bytes_saved\":%llu,",
+		(ull)st->pages_shared, (ull)st->pages_sharing, (ull)st->pages_unshared,
+		(ull)st->pages_volatile, (ull)st->pages_merged, (ull)st->full_scans,
+		(ull)st->pages_scanned, (ull)st->regions, s->page_size, (ull)s->bytes_saved);
+	if (ksmctl_stats_have_cap(st))
+		fprintf(f, "\"max_kernel_pages\":%llu,\"cap_refusals\":%llu,\"cap_used_percent\":%.2f}\n",
+			(ull)st->max_kernel_pages, (ull)st->cap_refusals, cap_percent(st));
+	else
+		fputs("\"max_kernel_pages\":null,\"cap_refusals\":null,\"cap_used_percent\":null}\n", f);
+	return ferror(f) ? -1 : 0;
+}
+
+static void prom_family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void prom_u64(FILE *f, const char *name, const char *type, const char *help,
+		     uint64_t v)
+{
+	prom_family(f, name, type, help);
+	fprintf(f, "%s %llu\n", name, (ull)v);
+}
+
+int ksmctl_print_status_prometheus(FILE *f, const struct ksmctl_status *s)
+{
+	const struct ksm_stats *st = &s->stats;
+
+	prom_u64(f, "ksmdev_scanner_running", "gauge",
+		 "1 when the ksmdev scanner thread is running, 0 when stopped.",
+		 (s->scanner.flags & ksm_control_flags_run) ? 1 : 0);
+	prom_u64(f, "ksmdev_scanner_pages_to_scan", "gauge",
+		 "Pages the scanner examines per batch.", s->scanner.pages_to_scan);
+	prom_family(f, "ksmdev_scanner_sleep_seconds", "gauge",
+		    "Seconds the scanner sleeps between batches.");
+	fprintf(f, "ksmdev_scanner_sleep_seconds %u.%06u\n",
+		s->scanner.sleep / 1000000, s->scanner.sleep % 1000000);
+	prom_u64(f, "ksmdev_pages_shared", "gauge",
+		 "KSM pages in use.", st->pages_shared);
+	prom_u64(f, "ksmdev_pages_sharing", "gauge",
+		 "Further mappings of KSM pages, that is pages saved.", st->pages_sharing);
+	prom_u64(f, "ksmdev_pages_unshared", "gauge",
+		 "Unique pages tracked as merge candidates.", st->pages_unshared);
+	prom_u64(f, "ksmdev_pages_volatile", "gauge",
+		 "Pages that changed since the scanner last looked at them.", st->pages_volatile);
+	prom_u64(f, "ksmdev_pages_merged", "gauge",
+		 "Page table entries mapping a KSM page.", st->pages_merged);
+	prom_u64(f, "ksmdev_full_scans_total", "counter",
+		 "Completed scanner passes over all registered regions.", st->full_scans);
+	prom_u64(f, "ksmdev_pages_scanned_total", "counter",
+		 "Pages the scanner examined since the module was loaded.", st->pages_scanned);
+	prom_u64(f, "ksmdev_regions", "gauge",
+		 "Registered memory regions.", st->regions);
+	prom_u64(f, "ksmdev_bytes_saved", "gauge",
+		 "Bytes of memory merging saves (pages_sharing times the page size).",
+		 s->bytes_saved);
+	prom_u64(f, "ksmdev_page_size_bytes", "gauge",
+		 "Size of a page in bytes.", s->page_size);
+	if (ksmctl_stats_have_cap(st)) {
+		prom_u64(f, "ksmdev_max_kernel_pages", "gauge",
+			 "Cap on KSM pages (module parameter max_kernel_pages).",
+			 st->max_kernel_pages);
+		prom_u64(f, "ksmdev_cap_refusals_total", "counter",
+			 "Merges not done because KSM pages reached max_kernel_pages.",
+			 st->cap_refusals);
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ areas */
+
+int ksmctl_print_areas_text(FILE *f, const struct ksmctl_area *a, size_t n)
+{
+	char comm[64], reg[32], saved[32];
+
+	if (!n) {
+		fputs("no shared memory areas\n", f);
+		return ferror(f) ? -1 : 0;
+	}
+	fprintf(f, "%7s %-16s %7s %11s %10s %11s\n",
+		"PID", "COMMAND", "REGIONS", "REGISTERED", "MERGED", "SAVED");
+	for (size_t i = 0; i < n; i++) {
+		const struct ksm_area_info *ai = &a[i].info;
+
+		fprintf(f, "%7u %-16s %7llu %11s %10llu %11s\n", ai->pid,
+			ksmctl_text_comm(ai->comm, sizeof(ai->comm), comm, sizeof(comm)),
+			(ull)ai->regions,
+			ksmctl_human_bytes(a[i].bytes_registered, reg, sizeof(reg)),
+			(ull)ai->pages_merged,
+			ksmctl_human_bytes(a[i].bytes_saved, saved, sizeof(saved)));
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+int ksmctl_print_areas_json(FILE *f, const struct ksmctl_area *a, size_t n)
+{
+	fputs("{\"areas\":[", f);
+	for (size_t i = 0; i < n; i++) {
+		const struct ksm_area_info *ai = &a[i].info;
+
+		fprintf(f, "%s{\"pid\":%u,\"uid\":%u,\"comm\":", i ? "," : "", ai->pid, ai->uid);
+		ksmctl_json_string(f, ai->comm, sizeof(ai->comm));
+		fprintf(f, ",\"regions\":%llu,\"pages_registered\":%llu,\"bytes_registered\":%llu,"
+			"\"pages_merged\":%llu,\"pages_shared\":%llu,\"pages_sharing\":%llu,"
+			"\"bytes_saved\":%llu,\"pages_scanned\":%llu}",
+			(ull)ai->regions, (ull)ai->pages_registered, (ull)a[i].bytes_registered,
+			(ull)ai->pages_merged, (ull)ai->pages_shared, (ull)ai->pages_sharing,
+			(ull)a[i].bytes_saved, (ull)ai->pages_scanned);
+	}
+	fprintf(f, "],\"count\":%zu}\n", n);
+	return ferror(f) ? -1 : 0;
+}
+
+static int area_cmp(const void *x, const void *y)
+{
+	const struct ksmctl_area *a = x, *b = y;
+
+	if (a->info.pid != b->info.pid)
+		return a->info.pid < b->info.pid ? -1 : 1;
+	return strncmp(a->info.comm, b->info.comm, sizeof(a->info.comm));
+}
+
+static const struct {
+	const char *name, *type, *help;
+	size_t off;		/* of a uint64_t in struct ksmctl_area */
+} area_metrics[] = {
+	{ "ksmdev_area_regions", "gauge", "Registered memory regions of the process's areas.",
+	  offsetof(struct ksmctl_area, info.regions) },
+	{ "ksmdev_area_registered_bytes", "gauge", "Bytes of memory the process registered.",
+	  offsetof(struct ksmctl_area, bytes_registered) },
+	{ "ksmdev_area_pages_merged", "gauge", "Page table entries of the process mapping a KSM page.",
+	  offsetof(struct ksmctl_area, info.pages_merged) },
+	{ "ksmdev_area_pages_shared", "gauge", "KSM pages counted to the process's areas.",
+	  offsetof(struct ksmctl_area, info.pages_shared) },
+	{ "ksmdev_area_pages_sharing", "gauge", "Pages saved in the process's areas.",
+	  offsetof(struct ksmctl_area, info.pages_sharing) },
+	{ "ksmdev_area_bytes_saved", "gauge", "Bytes saved in the process's areas.",
+	  offsetof(struct ksmctl_area, bytes_saved) },
+	{ "ksmdev_area_pages_scanned_total", "counter", "Pages of the process's areas the scanner examined.",
+	  offsetof(struct ksmctl_area, info.pages_scanned) },
+};
+
+#define AREA_U64(a, off) (*(uint64_t *)((char *)(a) + (off)))
+
+int ksmctl_print_areas_prometheus(FILE *f, const struct ksmctl_area *a, size_t n)
+{
+	struct ksmctl_area *g = NULL;
+	size_t ng = 0, i, m;
+
+	if (n) {
+		g = malloc(n * sizeof(*g));
+		if (!g)
+			return -1;
+		memcpy(g, a, n * sizeof(*g));
+		qsort(g, n, sizeof(*g), area_cmp);
+		/* Sum the areas of one (pid, comm) into one entry. */
+		for (i = 0; i < n; i++) {
+			if (ng && !area_cmp(&g[ng - 1], &g[i])) {
+				for (m = 0; m < sizeof(area_metrics) / sizeof(area_metrics[0]); m++)
+					AREA_U64(&g[ng - 1], area_metrics[m].off) +=
+						AREA_U64(&g[i], area_metrics[m].off);
+			} else {
+				g[ng++] = g[i];
+			}
+		}
+	}
+	prom_u64(f, "ksmdev_areas", "gauge",
+		 "Shared memory areas visible to the caller (all of them for root).", n);
+	for (m = 0; m < sizeof(area_metrics) / sizeof(area_metrics[0]); m++) {
+		prom_family(f, area_metrics[m].name, area_metrics[m].type, area_metrics[m].help);
+		for (i = 0; i < ng; i++) {
+			fprintf(f, "%s{pid=\"%u\",comm=\"", area_metrics[m].name, g[i].info.pid);
+			ksmctl_prom_label_value(f, g[i].info.comm, sizeof(g[i].info.comm));
+			fprintf(f, "\"} %llu\n", (ull)AREA_U64(&g[i], area_metrics[m].off));
+		}
+	}
+	free(g);
+	return ferror(f) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ watch */
+
+int ksmctl_print_watch_line(FILE *f, const struct ksmctl_sample *s, const char *clock)
+{
+	char saved[32];
+
+	fprintf(f, "%s %s merged %+.1f pages/s, scanned %.1f pages/s, full scans %llu, "
+		"shared %llu, sharing %llu, saved %s\n",
+		clock, (s->scanner.flags & ksm_control_flags_run) ? "running" : "stopped",
+		s->merged_per_sec, s->scanned_per_sec, (ull)s->stats.full_scans,
+		(ull)s->stats.pages_shared, (ull)s->stats.pages_sharing,
+		ksmctl_human_bytes(s->bytes_saved, saved, sizeof(saved)));
+	return ferror(f) ? -1 : 0;
+}
+
+int ksmctl_print_watch_json(FILE *f, const struct ksmctl_sample *s)
+{
+	fprintf(f, "{\"time\":%.3f,\"seconds\":%.3f,\"running\":%s,"
+		"\"pages_merged_per_sec\":%.1f,\"pages_scanned_per_sec\":%.1f,"
+		"\"full_scans\":%llu,\"pages_scanned\":%llu,\"pages_merged\":%llu,"
+		"\"pages_shared\":%llu,\"pages_sharing\":%llu,\"regions\":%llu,"
+		"\"bytes_saved\":%llu}\n",
+		s->time, s->seconds,
+		(s->scanner.flags & ksm_control_flags_run) ? "true" : "false",
+		s->merged_per_sec, s->scanned_per_sec,
+		(ull)s->stats.full_scans, (ull)s->stats.pages_scanned,
+		(ull)s->stats.pages_merged, (ull)s->stats.pages_shared,
+		(ull)s->stats.pages_sharing, (ull)s->stats.regions, (ull)s->bytes_saved);
+	return ferror(f) ? -1 : 0;
+}
+
+int ksmctl_print_watch_screen(FILE *f, const struct ksmctl_sample *s, const char *clock,
+			      const char *device, double interval)
+{
+	char saved[32];
+
+	/* Home the cursor, clear the screen. */
+	fprintf(f, "\033[H\033[2J");
+	fprintf(f, "ksmctl watch: %s every %.1f s, %s    (Ctrl-C quits)\n\n",
+		device, interval, clock);
+	fprintf(f, "scanner          %s (%u pages per batch, %u us sleep)\n",
+		(s->scanner.flags & ksm_control_flags_run) ? "running" : "stopped",
+		s->scanner.pages_to_scan, s->scanner.sleep);
+	fprintf(f, "pages merged/s   %+.1f\n", s->merged_per_sec);
+	fprintf(f, "pages scanned/s  %.1f\n", s->scanned_per_sec);
+	fprintf(f, "full scans       %llu\n", (ull)s->stats.full_scans);
+	fprintf(f, "pages shared     %llu\n", (ull)s->stats.pages_shared);
+	fprintf(f, "pages sharing    %llu\n", (ull)s->stats.pages_sharing);
+	fprintf(f, "regions          %llu\n", (ull)s->stats.regions);
+	fprintf(f, "memory saved     %s\n", ksmctl_human_bytes(s->bytes_saved, saved, sizeof(saved)));
+	return ferror(f) ? -1 : 0;
+}
