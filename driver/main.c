@@ -169,7 +169,6 @@ void ksm_region_destroy(struct ksm_region *region)
 
 	ksm_scan_region_removing(region);
 	WARN_ON(!xa_empty(&region->items));
-	xa_destroy(&region->items);
 	rb_erase(&region->node, &slot->regions);
 	slot->nr_regions--;
 	list_del(&region->area_link);

@@ -354,38 +354,28 @@ int ksm_collect_kpages(struct vm_area_struct *vma, unsigned long *addr,
 }
 
 /**
- * ksm_break_cow - give the PTE at @addr a private copy of a KSM page
+ * ksm_break_cow - fault a private copy of a KSM page into a PTE
  * @vma: an anonymous VMA; mmap_lock held for read (it is not dropped)
  * @addr: user address of a PTE the caller found mapping a KSM page
  *
- * Faults until the PTE no longer maps a non-anonymous page: the normal
- * copy-on-write path allocates and copies.  Works on PROT_NONE memory too.
+ * One copy-on-write fault (an unshare fault where the kernel copies
+ * non-anonymous pages on it, a write fault otherwise: the PTE keeps the
+ * VMA's protection either way, PROT_NONE included).  The caller checks
+ * the result with ksm_collect_kpages() and calls again if needed.
  *
  * Return: 0, or -ENOMEM if the copy could not be allocated, -EFAULT on
- * another fault error.
+ * another fault error, -EINTR if the caller is being killed.
  */
 int ksm_break_cow(struct vm_area_struct *vma, unsigned long addr)
 {
-	for (;;) {
-		unsigned long a = addr;
-		struct page *page;
-		vm_fault_t ret;
-		bool ours;
+	vm_fault_t ret;
 
-		cond_resched();
-		ret = handle_mm_fault(vma, addr, ksm_cow_fault_flags(), NULL);
-		if (ret & VM_FAULT_OOM)
-			return -ENOMEM;
-		if (ret & VM_FAULT_ERROR)
-			return -EFAULT;
-		page = ksm_next_page(vma, &a, addr + PAGE_SIZE);
-		if (!page)
-			return 0;
-		ours = !PageAnon(page);
-		put_page(page);
-		if (!ours)
-			return 0;
-		if (fatal_signal_pending(current))
-			return -EINTR;
-	}
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	ret = handle_mm_fault(vma, addr, ksm_cow_fault_flags(), NULL);
+	if (ret & VM_FAULT_OOM)
+		return -ENOMEM;
+	if (ret & VM_FAULT_ERROR)
+		return -EFAULT;
+	return 0;
 }

@@ -354,17 +354,37 @@ static struct ksm_item *ksm_item_get(struct ksm_region *region, unsigned long ad
 	return item;
 }
 
-static void ksm_item_free(struct ksm_item *item)
+/* Take @item out of the tables and free it; the caller unlinks the xarray. */
+static void __ksm_item_free(struct ksm_item *item)
 {
-	struct ksm_region *region = item->region;
-
 	if (item->stable)
 		ksm_stable_detach(item);
 	ksm_unstable_unhash(item);
 	ksm_item_set_state(item, KSM_ITEM_NEW);
-	xa_erase(&region->items, ksm_item_index(region, item->addr));
 	ksm_nr_items--;
 	kmem_cache_free(ksm_item_cache, item);
+}
+
+static void ksm_item_free(struct ksm_item *item)
+{
+	struct ksm_region *region = item->region;
+
+	xa_erase(&region->items, ksm_item_index(region, item->addr));
+	__ksm_item_free(item);
+}
+
+/* Free every item of @region: one xarray teardown instead of an erase each. */
+static void ksm_forget_region(struct ksm_region *region)
+{
+	struct ksm_item *item;
+	unsigned long idx;
+
+	xa_for_each(&region->items, idx, item) {
+		__ksm_item_free(item);
+		if (!(idx % 1024))
+			cond_resched();
+	}
+	xa_destroy(&region->items);
 }
 
 /**
@@ -938,7 +958,7 @@ void ksm_scan_region_removing(struct ksm_region *region)
 			ksm_cursor.addr = ksm_cursor.region->start;
 	}
 	list_del(&region->scan_link);
-	ksm_forget_range(region, region->start, region->end);
+	ksm_forget_region(region);
 	if (list_empty(&ksm_scan_list))
 		ksm_cursor.in_pass = false;
 }
@@ -976,13 +996,22 @@ int ksm_unmerge_range(struct ksm_region *region)
 			continue;
 		}
 		while (addr < end && !err) {
-			unsigned long found[64];
-			int i, n = ksm_collect_kpages(vma, &addr, end, found,
-						      ARRAY_SIZE(found));
+			unsigned long found[64], start = addr, a;
+			int i, n, tries = 0;
 
-			for (i = 0; i < n && !err; i++)
-				err = ksm_break_cow(vma, found[i]);
-			cond_resched();
+			n = ksm_collect_kpages(vma, &addr, end, found, ARRAY_SIZE(found));
+			/* Fault them all, then look again at [start, addr). */
+			while (n && !err) {
+				for (i = 0; i < n && !err; i++)
+					err = ksm_break_cow(vma, found[i]);
+				cond_resched();
+				if (!err && ++tries > 8)
+					err = -EAGAIN;	/* cannot happen under ksm_lock */
+				a = start;
+				if (!err)
+					n = ksm_collect_kpages(vma, &a, addr, found,
+							       ARRAY_SIZE(found));
+			}
 		}
 	}
 	mmap_read_unlock(mm);
