@@ -202,6 +202,7 @@ static struct ksmctl_status sample_status(void)
 	s.stats.regions = 1;
 	s.stats.max_kernel_pages = 4;
 	s.stats.cap_refusals = 7;
+	s.stats.pages_skipped = 11;
 	s.page_size = 4096;
 	s.bytes_saved = 9 * 4096;
 	return s;
@@ -237,8 +238,16 @@ static void status_text(void **state)
 	assert_contains(out, "pages merged:    10 ");
 	assert_contains(out, "full scans:      3\n");
 	assert_contains(out, "pages scanned:   45\n");
+	assert_contains(out, "pages skipped:   11 ");
 	assert_contains(out, "regions:         1\n");
 	assert_contains(out, "memory saved:    36.0 KiB (36864 bytes: 9 pages of 4096 bytes)");
+	assert_contains(out, "1 of 4 max_kernel_pages (25.0%), 7 merges refused");
+	free(out);
+
+	/* A module from before smart scanning: no pages_skipped. */
+	s.stats.size = offsetof(struct ksm_stats, pages_skipped);
+	CAPTURE(out, ksmctl_print_status_text(f, &s));
+	assert_null(strstr(out, "skipped"));
 	assert_contains(out, "1 of 4 max_kernel_pages (25.0%), 7 merges refused");
 	free(out);
 
@@ -248,6 +257,7 @@ static void status_text(void **state)
 	CAPTURE(out, ksmctl_print_status_text(f, &s));
 	assert_contains(out, "scanner:         stopped");
 	assert_contains(out, "KSM page cap:    unknown");
+	assert_null(strstr(out, "skipped"));
 	free(out);
 }
 
@@ -262,12 +272,13 @@ static void status_json(void **state)
 		"{\"scanner\":{\"running\":true,\"flags\":1,\"pages_to_scan\":100,\"sleep_usecs\":20000},"
 		"\"pages_shared\":1,\"pages_sharing\":9,\"pages_unshared\":5,\"pages_volatile\":2,"
 		"\"pages_merged\":10,\"full_scans\":3,\"pages_scanned\":45,\"regions\":1,"
-		"\"page_size\":4096,\"bytes_saved\":36864,\"max_kernel_pages\":4,"
+		"\"page_size\":4096,\"bytes_saved\":36864,\"pages_skipped\":11,\"max_kernel_pages\":4,"
 		"\"cap_refusals\":7,\"cap_used_percent\":25.00}\n");
 	free(out);
 	s.stats.size = KSM_STATS_SIZE_V1;
 	CAPTURE(out, ksmctl_print_status_json(f, &s));
-	assert_contains(out, "\"max_kernel_pages\":null,\"cap_refusals\":null,\"cap_used_percent\":null}\n");
+	assert_contains(out, "\"pages_skipped\":null,\"max_kernel_pages\":null,\"cap_refusals\":null,"
+			"\"cap_used_percent\":null}\n");
 	free(out);
 }
 
@@ -410,7 +421,7 @@ static void status_prometheus(void **state)
 
 	(void)state;
 	CAPTURE(out, ksmctl_print_status_prometheus(f, &s));
-	assert_int_equal(check_exposition(out), 15);
+	assert_int_equal(check_exposition(out), 16);
 	assert_contains(out, "# TYPE ksmdev_pages_shared gauge\nksmdev_pages_shared 1\n");
 	assert_contains(out, "# TYPE ksmdev_pages_sharing gauge\nksmdev_pages_sharing 9\n");
 	assert_contains(out, "# TYPE ksmdev_full_scans_total counter\nksmdev_full_scans_total 3\n");
@@ -420,6 +431,7 @@ static void status_prometheus(void **state)
 	assert_contains(out, "ksmdev_scanner_sleep_seconds 0.020000\n");
 	assert_contains(out, "ksmdev_max_kernel_pages 4\n");
 	assert_contains(out, "ksmdev_cap_refusals_total 7\n");
+	assert_contains(out, "# TYPE ksmdev_pages_skipped_total counter\nksmdev_pages_skipped_total 11\n");
 	assert_contains(out, "# HELP ksmdev_pages_shared ");
 	free(out);
 
@@ -429,6 +441,7 @@ static void status_prometheus(void **state)
 	assert_int_equal(check_exposition(out), 13);
 	assert_contains(out, "ksmdev_scanner_running 0\n");
 	assert_null(strstr(out, "max_kernel_pages"));
+	assert_null(strstr(out, "skipped"));
 	free(out);
 }
 
@@ -442,7 +455,7 @@ static struct ksmctl_area area(uint32_t pid, const char *comm, uint64_t regions,
 	memset(&a, 0, sizeof(a));
 	a.info.pid = pid;
 	a.info.uid = 1000;
-	strncpy(a.info.comm, comm, sizeof(a.info.comm));
+	memcpy(a.info.comm, comm, strnlen(comm, sizeof(a.info.comm)));
 	a.info.regions = regions;
 	a.info.pages_registered = registered;
 	a.info.pages_merged = merged;

@@ -45,9 +45,18 @@ char *ksmctl_human_bytes(uint64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
+/* The driver filled @field: stats are size-versioned, fields appended. */
+#define STATS_HAVE(st, field) \
+	((st)->size >= offsetof(struct ksm_stats, field) + sizeof((st)->field))
+
 int ksmctl_stats_have_cap(const struct ksm_stats *st)
 {
-	return st->size >= offsetof(struct ksm_stats, cap_refusals) + sizeof(st->cap_refusals);
+	return STATS_HAVE(st, cap_refusals);
+}
+
+int ksmctl_stats_have_skipped(const struct ksm_stats *st)
+{
+	return STATS_HAVE(st, pages_skipped);
 }
 
 void ksmctl_watch_rates(const struct ksm_stats *prev, const struct ksm_stats *cur,
@@ -242,6 +251,9 @@ int ksmctl_print_status_text(FILE *f, const struct ksmctl_status *s)
 	fprintf(f, "pages merged:    %llu (mappings of KSM pages)\n", (ull)st->pages_merged);
 	fprintf(f, "full scans:      %llu\n", (ull)st->full_scans);
 	fprintf(f, "pages scanned:   %llu\n", (ull)st->pages_scanned);
+	if (ksmctl_stats_have_skipped(st))
+		fprintf(f, "pages skipped:   %llu (visits smart scanning left out)\n",
+			(ull)st->pages_skipped);
 	fprintf(f, "regions:         %llu\n", (ull)st->regions);
 	fprintf(f, "memory saved:    %s (%llu bytes: %llu pages of %lu bytes)\n",
 		ksmctl_human_bytes(s->bytes_saved, saved, sizeof(saved)),
@@ -271,6 +283,10 @@ int ksmctl_print_status_json(FILE *f, const struct ksmctl_status *s)
 		(ull)st->pages_shared, (ull)st->pages_sharing, (ull)st->pages_unshared,
 		(ull)st->pages_volatile, (ull)st->pages_merged, (ull)st->full_scans,
 		(ull)st->pages_scanned, (ull)st->regions, s->page_size, (ull)s->bytes_saved);
+	if (ksmctl_stats_have_skipped(st))
+		fprintf(f, "\"pages_skipped\":%llu,", (ull)st->pages_skipped);
+	else
+		fputs("\"pages_skipped\":null,", f);
 	if (ksmctl_stats_have_cap(st))
 		fprintf(f, "\"max_kernel_pages\":%llu,\"cap_refusals\":%llu,\"cap_used_percent\":%.2f}\n",
 			(ull)st->max_kernel_pages, (ull)st->cap_refusals, cap_percent(st));
@@ -318,6 +334,10 @@ int ksmctl_print_status_prometheus(FILE *f, const struct ksmctl_status *s)
 		 "Completed scanner passes over all registered regions.", st->full_scans);
 	prom_u64(f, "ksmdev_pages_scanned_total", "counter",
 		 "Pages the scanner examined since the module was loaded.", st->pages_scanned);
+	if (ksmctl_stats_have_skipped(st))
+		prom_u64(f, "ksmdev_pages_skipped_total", "counter",
+			 "Page visits smart scanning left out (pages that stayed unique).",
+			 st->pages_skipped);
 	prom_u64(f, "ksmdev_regions", "gauge",
 		 "Registered memory regions.", st->regions);
 	prom_u64(f, "ksmdev_bytes_saved", "gauge",

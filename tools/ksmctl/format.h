@@ -50,6 +50,8 @@ char *ksmctl_human_bytes(uint64_t bytes, char *buf, size_t len);
 
 /* 1 when the driver filled max_kernel_pages and cap_refusals. */
 int ksmctl_stats_have_cap(const struct ksm_stats *st);
+/* 1 when the driver filled pages_skipped (smart scanning). */
+int ksmctl_stats_have_skipped(const struct ksm_stats *st);
 
 /* Rates of @cur over @prev, @seconds apart, into @s (also copies @cur). */
 void ksmctl_watch_rates(const struct ksm_stats *prev, const struct ksm_stats *cur,
