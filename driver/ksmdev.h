@@ -56,6 +56,7 @@ struct ksm_area {
 	struct ksm_counters stats;
 	pid_t pid;			/* creator, in the init pid namespace */
 	kuid_t uid;			/* creator's effective uid */
+	u64 domain;			/* merge domain */
 	unsigned long pages_registered;
 	char comm[TASK_COMM_LEN];
 };
@@ -115,6 +116,7 @@ struct ksm_stable {
 	struct hlist_node hnode;	/* stable bucket */
 	struct page *kpage;
 	u64 checksum;
+	u64 domain;
 	struct list_head items;		/* first item's area owns it */
 	unsigned long nr_items;
 };
@@ -125,6 +127,14 @@ extern unsigned long ksm_full_scans;
 extern unsigned long ksm_cap_refusals;
 extern unsigned long ksm_pages_skipped;
 extern bool ksm_smart_scan;
+
+/* The user domains: bit 63 set, the uid below. */
+#define KSM_USER_DOMAIN_BIT	(1ULL << 63)
+
+static inline u64 ksm_item_domain(const struct ksm_item *item)
+{
+	return item->region->area->domain;
+}
 extern unsigned long ksm_nr_regions_total;
 extern unsigned int ksm_max_kernel_pages;
 extern unsigned int ksm_regions_per_fd;
@@ -143,6 +153,7 @@ void ksm_forget_range(struct ksm_region *region, unsigned long start,
 void ksm_revalidate_range(struct ksm_region *region, unsigned long start,
 			  unsigned long end);
 int ksm_unmerge_range(struct ksm_region *region);
+long ksm_merge_area_now(struct ksm_area *area);
 bool ksm_vma_mergeable(struct vm_area_struct *vma);
 bool ksm_own_context(void);
 

@@ -60,6 +60,11 @@ module_param_named(smart_scan, ksm_smart_scan, bool, 0644);
 MODULE_PARM_DESC(smart_scan,
 		 "skip pages that stayed unique for several scans, with growing back-off (default 1)");
 
+static unsigned int ksm_domain_policy = 1;
+module_param_named(domain_policy, ksm_domain_policy, uint, 0644);
+MODULE_PARM_DESC(domain_policy,
+		 "who may join merge domains: 0 anyone any; 1 numbered domains need CAP_SYS_ADMIN (default); 2 as 1, and unprivileged areas always go to their user's domain");
+
 bool ksm_run;
 unsigned long ksm_nr_regions_total;
 static LIST_HEAD(ksm_areas);
@@ -282,6 +287,8 @@ static long ksm_sma_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return ksm_register_region(area, uarg);
 	case KSM_REMOVE_MEMORY_REGION:
 		return ksm_remove_region(area, arg);
+	case KSM_MERGE_NOW:
+		return ksm_merge_area_now(area);
 	}
 	if (ksm_is_stats_cmd(cmd, _IOC_NR(KSM_GET_AREA_STATS)))
 		return ksm_copy_stats(uarg, &area->stats, false);
@@ -319,13 +326,34 @@ static const struct file_operations ksm_sma_fops = {
 	.llseek		= noop_llseek,
 };
 
-static long ksm_create_area(void)
+/*
+ * The merge domain an area of the caller gets, or -EPERM: see
+ * struct ksm_area_params and the domain_policy parameter.
+ */
+static int ksm_pick_domain(u64 domain, u32 flags, u64 *out)
+{
+	unsigned int policy = READ_ONCE(ksm_domain_policy);
+	bool admin = capable(CAP_SYS_ADMIN);
+	u64 user = KSM_USER_DOMAIN_BIT | from_kuid(&init_user_ns, current_euid());
+
+	if (flags & KSM_AREA_USER_DOMAIN) {
+		*out = user;
+		return 0;
+	}
+	if (domain && policy >= 1 && !admin)
+		return -EPERM;
+	*out = (!domain && policy >= 2 && !admin) ? user : domain;
+	return 0;
+}
+
+static long ksm_create_area(u64 domain)
 {
 	struct ksm_area *area = kzalloc(sizeof(*area), GFP_KERNEL);
 	int fd;
 
 	if (!area)
 		return -ENOMEM;
+	area->domain = domain;
 	INIT_LIST_HEAD(&area->regions);
 	area->pid = task_tgid_nr(current);
 	area->uid = current_euid();
@@ -345,6 +373,36 @@ static long ksm_create_area(void)
 }
 
 /* ------------------------------------------------------------ /dev/ksm */
+
+static long ksm_create_area_params(void __user *uarg)
+{
+	struct ksm_area_params p;
+	u32 size;
+	u64 domain;
+	int err;
+
+	if (get_user(size, (u32 __user *)uarg))
+		return -EFAULT;
+	if (size < offsetofend(struct ksm_area_params, domain))
+		return -EINVAL;
+	/* A larger struct from a newer program: its extra bytes must be 0. */
+	if (size > sizeof(p)) {
+		err = check_zeroed_user(uarg + sizeof(p), size - sizeof(p));
+		if (err <= 0)
+			return err ? err : -E2BIG;
+	}
+	memset(&p, 0, sizeof(p));
+	if (copy_from_user(&p, uarg, min_t(u32, size, sizeof(p))))
+		return -EFAULT;
+	if (p.flags & ~KSM_AREA_USER_DOMAIN || p.reserved[0] || p.reserved[1] ||
+	    (p.domain & KSM_USER_DOMAIN_BIT) ||
+	    ((p.flags & KSM_AREA_USER_DOMAIN) && p.domain))
+		return -EINVAL;
+	err = ksm_pick_domain(p.domain, p.flags, &domain);
+	if (err)
+		return err;
+	return ksm_create_area(domain);
+}
 
 static long ksm_start_stop(void __user *uarg)
 {
@@ -394,6 +452,7 @@ static void ksm_area_info(struct ksm_area_info *ai, const struct ksm_area *area)
 	ai->pages_sharing = c->pages_merged - min(c->pages_merged, c->pages_shared);
 	ai->pages_scanned = c->pages_scanned;
 	memcpy(ai->comm, area->comm, min(sizeof(ai->comm), sizeof(area->comm)));
+	ai->domain = area->domain;
 }
 
 /*
@@ -449,8 +508,14 @@ static long ksm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 	switch (cmd) {
 	case KSM_GET_API_VERSION:
 		return KSM_API_VERSION;
-	case KSM_CREATE_SHARED_MEMORY_AREA:
-		return ksm_create_area();
+	case KSM_CREATE_SHARED_MEMORY_AREA: {
+		u64 domain;
+		int err = ksm_pick_domain(0, 0, &domain);
+
+		return err ? err : ksm_create_area(domain);
+	}
+	case KSM_CREATE_AREA:
+		return ksm_create_area_params(uarg);
 	case KSM_START_STOP_KTHREAD:
 		return ksm_start_stop(uarg);
 	case KSM_GET_INFO_KTHREAD:

@@ -174,9 +174,10 @@ static void ksm_item_set_state(struct ksm_item *item, enum ksm_item_state state)
 
 /* ------------------------------------------------------------ tables */
 
-static struct hlist_head *ksm_bucket(struct ksm_table *t, u64 sum)
+/* Tables are keyed by checksum and merge domain. */
+static struct hlist_head *ksm_bucket(struct ksm_table *t, u64 sum, u64 domain)
 {
-	return &t->buckets[hash_64(sum, t->bits)];
+	return &t->buckets[hash_64(sum ^ (domain * GOLDEN_RATIO_64), t->bits)];
 }
 
 static int ksm_table_alloc(struct ksm_table *t, unsigned int bits)
@@ -211,7 +212,8 @@ static void ksm_unstable_unhash(struct ksm_item *item)
 
 static void ksm_unstable_insert(struct ksm_item *item)
 {
-	hlist_add_head(&item->unode, ksm_bucket(&ksm_unstable_table, item->checksum));
+	hlist_add_head(&item->unode, ksm_bucket(&ksm_unstable_table, item->checksum,
+						ksm_item_domain(item)));
 	item->hashed = true;
 	item->seq = ksm_seq;
 	ksm_item_set_state(item, KSM_ITEM_UNSTABLE);
@@ -256,23 +258,25 @@ static void ksm_stable_resize(void)
 
 		hlist_for_each_entry_safe(node, tmp, &old.buckets[i], hnode) {
 			hlist_del(&node->hnode);
-			hlist_add_head(&node->hnode, ksm_bucket(t, node->checksum));
+			hlist_add_head(&node->hnode,
+				       ksm_bucket(t, node->checksum, node->domain));
 		}
 	}
 	kvfree(old.buckets);
 }
 
-static struct ksm_stable *ksm_stable_find_kpage(u64 sum, struct page *kpage)
+static struct ksm_stable *ksm_stable_find_kpage(u64 sum, u64 domain,
+						struct page *kpage)
 {
 	struct ksm_stable *node;
 
-	hlist_for_each_entry(node, ksm_bucket(&ksm_stable_table, sum), hnode)
-		if (node->kpage == kpage)
+	hlist_for_each_entry(node, ksm_bucket(&ksm_stable_table, sum, domain), hnode)
+		if (node->kpage == kpage && node->domain == domain)
 			return node;
 	return NULL;
 }
 
-static struct ksm_stable *ksm_stable_new(struct page *kpage, u64 sum)
+static struct ksm_stable *ksm_stable_new(struct page *kpage, u64 sum, u64 domain)
 {
 	struct ksm_stable *node = kmem_cache_zalloc(ksm_stable_cache, GFP_KERNEL);
 
@@ -280,8 +284,9 @@ static struct ksm_stable *ksm_stable_new(struct page *kpage, u64 sum)
 		return NULL;
 	node->kpage = kpage;
 	node->checksum = sum;
+	node->domain = domain;
 	INIT_LIST_HEAD(&node->items);
-	hlist_add_head(&node->hnode, ksm_bucket(&ksm_stable_table, sum));
+	hlist_add_head(&node->hnode, ksm_bucket(&ksm_stable_table, sum, domain));
 	ksm_nr_stable++;
 	ksm_global.pages_shared++;
 	return node;
@@ -538,14 +543,16 @@ static int ksm_merge_one(struct ksm_item *item, struct page *page,
 static struct ksm_item *ksm_unstable_find(struct ksm_item *item,
 					  struct page *page, struct page **cpage)
 {
-	struct hlist_head *head = ksm_bucket(&ksm_unstable_table, item->checksum);
+	u64 domain = ksm_item_domain(item);
+	struct hlist_head *head = ksm_bucket(&ksm_unstable_table, item->checksum, domain);
 	struct ksm_item *cand;
 	struct hlist_node *tmp;
 
 	hlist_for_each_entry_safe(cand, tmp, head, unode) {
 		struct page *p;
 
-		if (cand == item || cand->checksum != item->checksum)
+		if (cand == item || cand->checksum != item->checksum ||
+		    ksm_item_domain(cand) != domain)
 			continue;
 		p = ksm_item_page(cand);
 		if (p && p != page && PageAnon(p) && !PageKsm(p) &&
@@ -571,8 +578,12 @@ static bool ksm_unstable_has_candidate(struct ksm_item *item)
 {
 	struct ksm_item *cand;
 
-	hlist_for_each_entry(cand, ksm_bucket(&ksm_unstable_table, item->checksum), unode)
-		if (cand != item && cand->checksum == item->checksum)
+	u64 domain = ksm_item_domain(item);
+
+	hlist_for_each_entry(cand, ksm_bucket(&ksm_unstable_table, item->checksum, domain),
+			     unode)
+		if (cand != item && cand->checksum == item->checksum &&
+		    ksm_item_domain(cand) == domain)
 			return true;
 	return false;
 }
@@ -611,7 +622,7 @@ static void ksm_merge_pair(struct ksm_item *item, struct page *page,
 	if (!kpage)
 		return;
 	copy_highpage(kpage, page);
-	node = ksm_stable_new(kpage, item->checksum);
+	node = ksm_stable_new(kpage, item->checksum, ksm_item_domain(item));
 	if (!node) {
 		put_page(kpage);
 		return;
@@ -636,6 +647,7 @@ static void ksm_merge_pair(struct ksm_item *item, struct page *page,
 struct ksm_scan_ctx {
 	struct mm_struct *mm;
 	struct vm_area_struct *vma;
+	bool sync;		/* KSM_MERGE_NOW: no back-off, no volatility gate */
 };
 
 static void ksm_ctx_unlock(struct ksm_scan_ctx *ctx)
@@ -658,10 +670,13 @@ static bool ksm_stable_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 	struct ksm_stable *node;
 
 	*found = false;
-	hlist_for_each_entry(node, ksm_bucket(&ksm_stable_table, item->checksum), hnode) {
+	u64 domain = ksm_item_domain(item);
+
+	hlist_for_each_entry(node, ksm_bucket(&ksm_stable_table, item->checksum, domain),
+			     hnode) {
 		int err;
 
-		if (node->checksum != item->checksum)
+		if (node->checksum != item->checksum || node->domain != domain)
 			continue;
 		err = ksm_merge_locked(ctx->vma, item, page, node->kpage);
 		if (!err) {
@@ -697,14 +712,14 @@ static void ksm_cmp_and_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 	if (!PageAnon(page)) {
 		/* One of our KSM pages (fork, mremap): adopt the mapping. */
 		sum = ksm_page_checksum(page);
-		node = ksm_stable_find_kpage(sum, page);
+		node = ksm_stable_find_kpage(sum, ksm_item_domain(item), page);
 		if (node)
 			ksm_stable_attach(node, item);
 		return;
 	}
 	if (PageKsm(page))
 		return;		/* in-kernel KSM's page, not ours to touch */
-	if (item->skip_until > ksm_full_scans) {
+	if (item->skip_until > ksm_full_scans && !ctx->sync) {
 		ksm_pages_skipped++;	/* unique for a while: back off */
 		return;
 	}
@@ -732,7 +747,7 @@ static void ksm_cmp_and_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 			return;
 		}
 	}
-	if (changed) {
+	if (changed && !ctx->sync) {
 		item->age = 0;
 		ksm_item_set_state(item, KSM_ITEM_VOLATILE);
 		return;
@@ -961,6 +976,70 @@ void ksm_scan_region_removing(struct ksm_region *region)
 	ksm_forget_region(region);
 	if (list_empty(&ksm_scan_list))
 		ksm_cursor.in_pass = false;
+}
+
+/* Look at every mapped page of @region once, as the scanner does. */
+static int ksm_scan_region_once(struct ksm_region *region, struct ksm_scan_ctx *ctx)
+{
+	unsigned long addr = region->start;
+	struct ksm_item *item;
+	struct page *page;
+
+	while ((page = ksm_region_next(region, &addr, &item, ctx))) {
+		ksm_global.pages_scanned++;
+		region->area->stats.pages_scanned++;
+		ksm_cmp_and_merge(ctx, item, page);
+		put_page(page);
+		cond_resched();
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	return 0;
+}
+
+/**
+ * ksm_merge_area_now - merge an area's memory in the caller's context
+ * @area: the area (KSM_MERGE_NOW)
+ *
+ * Its pages are looked at first (merging into existing KSM pages and with
+ * each other, and becoming candidates), then every other region of the
+ * same domain (whose duplicates merge with those candidates).  Smart-scan
+ * back-off and the volatility gate do not apply: the caller says its
+ * memory is stable now.  Works whether the scanner runs or not.
+ *
+ * Return: how many more of the area's pages are merged than before (>= 0),
+ * or -EINTR if the caller was killed.
+ */
+long ksm_merge_area_now(struct ksm_area *area)
+{
+	struct ksm_scan_ctx ctx = { .sync = true };
+	unsigned long before;
+	struct ksm_region *r;
+	int err = 0;
+
+	/* Fresh pages sit in per-CPU LRU batches with an extra reference. */
+	ksm_lru_add_drain_all();
+	mutex_lock(&ksm_lock);
+	before = area->stats.pages_merged;
+	list_for_each_entry(r, &area->regions, area_link) {
+		err = ksm_scan_region_once(r, &ctx);
+		if (err)
+			goto out;
+	}
+	list_for_each_entry(r, &ksm_scan_list, scan_link) {
+		if (r->area == area || r->area->domain != area->domain)
+			continue;
+		err = ksm_scan_region_once(r, &ctx);
+		if (err)
+			goto out;
+	}
+out:
+	ksm_ctx_unlock(&ctx);
+	if (!err)
+		err = area->stats.pages_merged > before ?
+		      area->stats.pages_merged - before : 0;
+	mutex_unlock(&ksm_lock);
+	return err;
 }
 
 /**

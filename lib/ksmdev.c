@@ -57,6 +57,22 @@ KSMDEV_EXPORT int ksmdev_area_create(int devfd)
 	return ksmdev_ioctl(devfd, KSM_CREATE_SHARED_MEMORY_AREA, 0);
 }
 
+KSMDEV_EXPORT int ksmdev_area_create_domain(int devfd, uint64_t domain, unsigned int flags)
+{
+	struct ksm_area_params p = {
+		.size = sizeof(p),
+		.flags = flags,
+		.domain = domain,
+	};
+
+	return ksmdev_ioctl(devfd, KSM_CREATE_AREA, (unsigned long)&p);
+}
+
+KSMDEV_EXPORT int ksmdev_merge_now(int areafd)
+{
+	return ksmdev_ioctl(areafd, KSM_MERGE_NOW, 0);
+}
+
 KSMDEV_EXPORT int ksmdev_area_destroy(int areafd)
 {
 	return ksmdev_close(areafd);

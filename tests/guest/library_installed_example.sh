@@ -113,13 +113,22 @@ soname=$(objdump -p "$so" | awk '$1 == "SONAME" { print $2 }')
 objdump -T "$so" >"$work/dynsym.txt" || fail "objdump -T $so failed"
 awk '$2 == "g" && $4 != "*UND*" && $4 != "*ABS*" { print $NF, $(NF - 1) }' \
 	"$work/dynsym.txt" | sort >"$work/exported.txt"
-for f in $funcs; do echo "$f LIBKSMDEV_1.0"; done | sort >"$work/expected.txt"
+# Each function at the version node the map file gives it; the map must
+# name exactly the header's functions.
+awk '/^LIBKSMDEV_[0-9.]+ *[{]/ { v = $1 }
+     /^[ \t]+[a-z_0-9]+;/ { gsub(/[ \t;]/, ""); print $0, v }' \
+	"$KTEST_TOP/lib/libksmdev.map" | sort >"$work/expected.txt"
+for f in $funcs; do echo "$f"; done | sort >"$work/header.txt"
+cut -d' ' -f1 "$work/expected.txt" | sort | cmp -s - "$work/header.txt" ||
+	fail "lib/libksmdev.map does not list exactly the header's functions"
 if ! cmp -s "$work/exported.txt" "$work/expected.txt"; then
-	fail "exported symbols (name version) differ from the header's functions with LIBKSMDEV_1.0:"
+	fail "exported symbols (name version) differ from the map file's:"
 	diff "$work/expected.txt" "$work/exported.txt" | sed 's/^/    /' >&2
 fi
-grep -q 'LIBKSMDEV_1\.0 *LIBKSMDEV_1\.0$' "$work/dynsym.txt" ||
-	fail "no version definition LIBKSMDEV_1.0 in $so"
+for v in $(cut -d' ' -f2 "$work/expected.txt" | sort -u); do
+	grep -q "$v *$v\$" "$work/dynsym.txt" ||
+		fail "no version definition $v in $so"
+done
 
 # The static library defines the same functions.
 nm -g --defined-only "$lib/libksmdev.a" 2>/dev/null |

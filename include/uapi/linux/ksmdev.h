@@ -88,6 +88,8 @@ struct ksm_area_info {
 	__u64 pages_sharing;	/* pages saved by this area */
 	__u64 pages_scanned;
 	char comm[16];		/* creator's command name */
+	/* --- appended: present when entry_size covers it --- */
+	__u64 domain;		/* merge domain (see struct ksm_area_params) */
 };
 
 struct ksm_area_list {
@@ -96,6 +98,28 @@ struct ksm_area_list {
 	__u32 total;		/* out: visible areas */
 	__u32 flags;		/* must be 0 */
 	__u64 entries;		/* user pointer to the array */
+};
+
+/*
+ * KSM_CREATE_AREA: KSM_CREATE_SHARED_MEMORY_AREA with parameters.  Pages
+ * merge only with pages of areas in the same merge domain: merging across
+ * mutually untrusted tenants leaks data through copy-on-write timing.
+ *
+ * @domain: 0 is the default domain (the one KSM_CREATE_SHARED_MEMORY_AREA
+ * uses); other values below 2^63 name a domain shared by whoever joins it.
+ * With KSM_AREA_USER_DOMAIN, @domain must be 0 and the area joins the
+ * private domain of the caller's effective user.  Who may join which
+ * domain is the module parameter domain_policy: 0 open; 1 (default)
+ * numbered domains other than 0 need CAP_SYS_ADMIN; 2 as 1, and areas of
+ * callers without CAP_SYS_ADMIN always go to their user's domain.
+ */
+#define KSM_AREA_USER_DOMAIN	(1U << 0)
+
+struct ksm_area_params {
+	__u32 size;		/* sizeof(struct ksm_area_params) */
+	__u32 flags;		/* KSM_AREA_* */
+	__u64 domain;
+	__u64 reserved[2];	/* must be 0 */
 };
 
 /* The smallest @size the driver accepts: size and flags. */
@@ -113,11 +137,19 @@ struct ksm_area_list {
 #define KSM_GET_STATS			_IOWR(KSMIO, 0x04, struct ksm_stats)
 /* Added after the 2009 ABI: list shared memory areas (see above). */
 #define KSM_LIST_AREAS			_IOWR(KSMIO, 0x05, struct ksm_area_list)
+/* Added: create an area in a merge domain; returns its fd. */
+#define KSM_CREATE_AREA			_IOW(KSMIO, 0x06, struct ksm_area_params)
 
 /* ioctls on an SMA fd */
 #define KSM_REGISTER_MEMORY_REGION	_IOW(KSMIO, 0x20, struct ksm_memory_region)
 /* arg: the start address of a region of this SMA */
 #define KSM_REMOVE_MEMORY_REGION	_IO(KSMIO, 0x21)
 #define KSM_GET_AREA_STATS		_IOWR(KSMIO, 0x22, struct ksm_stats)
+/*
+ * Added: merge this area's registered memory now, in the caller's context,
+ * against everything registered in its domain (works with the scanner
+ * stopped).  Returns how many more of its pages are merged than before.
+ */
+#define KSM_MERGE_NOW			_IO(KSMIO, 0x23)
 
 #endif /* _UAPI_LINUX_KSMDEV_H */
