@@ -127,6 +127,11 @@ extern unsigned long ksm_full_scans;
 extern unsigned long ksm_cap_refusals;
 extern unsigned long ksm_pages_skipped;
 extern bool ksm_smart_scan;
+extern bool ksm_autotune;
+extern unsigned int ksm_target_scan_ms;
+extern unsigned int ksm_max_cpu_permille;
+extern unsigned long ksm_last_scan_ms;
+extern unsigned long ksm_cpu_permille;
 
 /* The user domains: bit 63 set, the uid below. */
 #define KSM_USER_DOMAIN_BIT	(1ULL << 63)

@@ -94,6 +94,8 @@ static void ksm_fill_stats(struct ksm_stats *st, const struct ksm_counters *c,
 	st->max_kernel_pages = ksm_max_kernel_pages;
 	st->cap_refusals = global ? READ_ONCE(ksm_cap_refusals) : 0;
 	st->pages_skipped = global ? READ_ONCE(ksm_pages_skipped) : 0;
+	st->last_scan_ms = READ_ONCE(ksm_last_scan_ms);
+	st->scanner_cpu_permille = READ_ONCE(ksm_cpu_permille);
 }
 
 /*
@@ -501,6 +503,41 @@ static long ksm_list_areas(void __user *uarg)
 	return copy_to_user(uarg, &hdr, sizeof(hdr)) ? -EFAULT : 0;
 }
 
+static long ksm_set_autotune(void __user *uarg)
+{
+	struct ksm_autotune at;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (copy_from_user(&at, uarg, sizeof(at)))
+		return -EFAULT;
+	if (at.size != sizeof(at) || (at.flags & ~KSM_AUTOTUNE_ON) || at.reserved)
+		return -EINVAL;
+	if ((at.flags & KSM_AUTOTUNE_ON) &&
+	    (at.target_scan_ms < 100 || !at.max_cpu_permille || at.max_cpu_permille > 1000))
+		return -EINVAL;
+	mutex_lock(&ksm_lock);
+	if (at.flags & KSM_AUTOTUNE_ON) {
+		WRITE_ONCE(ksm_target_scan_ms, at.target_scan_ms);
+		WRITE_ONCE(ksm_max_cpu_permille, at.max_cpu_permille);
+	}
+	WRITE_ONCE(ksm_autotune, !!(at.flags & KSM_AUTOTUNE_ON));
+	mutex_unlock(&ksm_lock);
+	return 0;
+}
+
+static long ksm_get_autotune(void __user *uarg)
+{
+	struct ksm_autotune at = {
+		.size = sizeof(at),
+		.flags = READ_ONCE(ksm_autotune) ? KSM_AUTOTUNE_ON : 0,
+		.target_scan_ms = READ_ONCE(ksm_target_scan_ms),
+		.max_cpu_permille = READ_ONCE(ksm_max_cpu_permille),
+	};
+
+	return copy_to_user(uarg, &at, sizeof(at)) ? -EFAULT : 0;
+}
+
 static long ksm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
@@ -516,6 +553,10 @@ static long ksm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 	}
 	case KSM_CREATE_AREA:
 		return ksm_create_area_params(uarg);
+	case KSM_SET_AUTOTUNE:
+		return ksm_set_autotune(uarg);
+	case KSM_GET_AUTOTUNE:
+		return ksm_get_autotune(uarg);
 	case KSM_START_STOP_KTHREAD:
 		return ksm_start_stop(uarg);
 	case KSM_GET_INFO_KTHREAD:
@@ -566,6 +607,8 @@ KSM_STAT_ATTR(regions);
 KSM_STAT_ATTR(max_kernel_pages);
 KSM_STAT_ATTR(cap_refusals);
 KSM_STAT_ATTR(pages_skipped);
+KSM_STAT_ATTR(last_scan_ms);
+KSM_STAT_ATTR(scanner_cpu_permille);
 
 static ssize_t run_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
@@ -587,6 +630,15 @@ static ssize_t sleep_usecs_show(struct kobject *kobj, struct kobj_attribute *att
 }
 static struct kobj_attribute sleep_usecs_attr = __ATTR_RO(sleep_usecs);
 
+static ssize_t autotune_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%d target_scan_ms=%u max_cpu_permille=%u\n",
+			  READ_ONCE(ksm_autotune), READ_ONCE(ksm_target_scan_ms),
+			  READ_ONCE(ksm_max_cpu_permille));
+}
+static struct kobj_attribute autotune_attr = __ATTR_RO(autotune);
+
 static struct attribute *ksm_attrs[] = {
 	&pages_shared_attr.attr,
 	&pages_sharing_attr.attr,
@@ -599,6 +651,9 @@ static struct attribute *ksm_attrs[] = {
 	&max_kernel_pages_attr.attr,
 	&cap_refusals_attr.attr,
 	&pages_skipped_attr.attr,
+	&last_scan_ms_attr.attr,
+	&scanner_cpu_permille_attr.attr,
+	&autotune_attr.attr,
 	&run_attr.attr,
 	&pages_to_scan_attr.attr,
 	&sleep_usecs_attr.attr,

@@ -65,6 +65,14 @@ unsigned long ksm_full_scans;
 unsigned long ksm_cap_refusals;
 unsigned long ksm_pages_skipped;
 
+/* Auto-tuned rate: settings (KSM_SET_AUTOTUNE) and measurements. */
+bool ksm_autotune;
+unsigned int ksm_target_scan_ms = 10000;
+unsigned int ksm_max_cpu_permille = 100;
+unsigned long ksm_last_scan_ms;
+unsigned long ksm_cpu_permille;
+static u64 ksm_pass_start_ns;
+
 static LIST_HEAD(ksm_scan_list);
 static struct kmem_cache *ksm_item_cache;
 static struct kmem_cache *ksm_stable_cache;
@@ -760,6 +768,7 @@ static void ksm_cmp_and_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 
 static void ksm_pass_start(void)
 {
+	ksm_pass_start_ns = ktime_get_ns();
 	ksm_seq++;
 	ksm_unstable_reset();
 	ksm_stable_resize();
@@ -857,7 +866,9 @@ static struct page *ksm_scan_next(struct ksm_item **itemp, struct ksm_scan_ctx *
 		region = ksm_cursor.region;
 		if (!region) {
 			ksm_cursor.in_pass = false;
-			ksm_full_scans++;
+			WRITE_ONCE(ksm_last_scan_ms,
+				   div_u64(ktime_get_ns() - ksm_pass_start_ns, NSEC_PER_MSEC));
+			WRITE_ONCE(ksm_full_scans, ksm_full_scans + 1);
 			return NULL;
 		}
 		page = ksm_region_next(region, &ksm_cursor.addr, itemp, ctx);
@@ -870,8 +881,11 @@ static struct page *ksm_scan_next(struct ksm_item **itemp, struct ksm_scan_ctx *
 	}
 }
 
-/* One batch: look at up to @budget pages, stopping at the end of a pass. */
-static void ksm_do_scan(unsigned int budget)
+/*
+ * One batch: look at up to @budget pages, stopping at the end of a pass.
+ * Return: the number of pages looked at.
+ */
+static unsigned int ksm_do_scan(unsigned int budget)
 {
 	unsigned int done = 0;
 
@@ -899,6 +913,36 @@ static void ksm_do_scan(unsigned int budget)
 	}
 	ksm_ctx_unlock(&ctx);
 	mutex_unlock(&ksm_lock);
+	return done;
+}
+
+/**
+ * ksm_autotune_batch - choose pages_to_scan from the last batch
+ * @pages: pages it looked at
+ * @cpu_ns: CPU time it took
+ * @sleep_us: the sleep after each batch
+ *
+ * Rate bound: a full scan of the tracked pages in ksm_target_scan_ms.
+ * CPU bound: cpu / (cpu + sleep) <= ksm_max_cpu_permille.  The smaller wins.
+ */
+static void ksm_autotune_batch(unsigned int pages, u64 cpu_ns, unsigned int sleep_us)
+{
+	u64 per_page = div_u64(cpu_ns, max(pages, 1U)) + 1;
+	u64 sleep_ns = max_t(u64, sleep_us, 1000) * NSEC_PER_USEC;
+	u64 pass_pages = max(READ_ONCE(ksm_nr_items), 1UL);
+	u64 target_ns = (u64)READ_ONCE(ksm_target_scan_ms) * NSEC_PER_MSEC;
+	u64 budget = READ_ONCE(ksm_max_cpu_permille);
+	u64 by_rate, by_cpu, batch;
+
+	/* pages per batch so that pass_pages take target_ns at (b*per_page + sleep) per b */
+	if (target_ns > pass_pages * per_page)
+		by_rate = div64_u64(pass_pages * sleep_ns, target_ns - pass_pages * per_page) + 1;
+	else
+		by_rate = U32_MAX;
+	by_cpu = budget >= 1000 ? U32_MAX :
+		 div64_u64(budget * sleep_ns, per_page * (1000 - budget));
+	batch = clamp_t(u64, min(by_rate, by_cpu), 16, 1U << 20);
+	WRITE_ONCE(ksm_pages_to_scan, (unsigned int)batch);
 }
 
 static bool ksm_should_run(void)
@@ -912,17 +956,28 @@ static int ksm_scan_thread(void *unused)
 	set_user_nice(current, 5);
 
 	while (!kthread_should_stop()) {
-		unsigned int sleep_us;
+		u64 t0 = ktime_get_ns(), c0 = current->se.sum_exec_runtime;
+		unsigned int sleep_us, pages = 0;
 
 		if (ksm_should_run())
-			ksm_do_scan(READ_ONCE(ksm_pages_to_scan));
+			pages = ksm_do_scan(READ_ONCE(ksm_pages_to_scan));
+		sleep_us = READ_ONCE(ksm_sleep_usecs);
+		if (pages) {
+			u64 cpu = current->se.sum_exec_runtime - c0;
+			u64 wall = ktime_get_ns() - t0 + (u64)sleep_us * NSEC_PER_USEC;
+
+			/* CPU share of batch + sleep, smoothed over ~4 batches */
+			WRITE_ONCE(ksm_cpu_permille,
+				   (3 * ksm_cpu_permille + div64_u64(cpu * 1000, wall + 1)) / 4);
+			if (READ_ONCE(ksm_autotune))
+				ksm_autotune_batch(pages, cpu, sleep_us);
+		}
 		try_to_freeze();
 		if (!ksm_should_run()) {
 			wait_event_freezable(ksm_thread_wait,
 					     ksm_should_run() || kthread_should_stop());
 			continue;
 		}
-		sleep_us = READ_ONCE(ksm_sleep_usecs);
 		if (sleep_us >= 20000)
 			wait_event_freezable_timeout(ksm_thread_wait,
 						     kthread_should_stop() || !ksm_should_run(),

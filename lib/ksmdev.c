@@ -171,6 +171,27 @@ KSMDEV_EXPORT int ksmdev_scanner_info(int devfd, struct ksm_kthread_info *info)
 	return ksmdev_ioctl(devfd, KSM_GET_INFO_KTHREAD, (unsigned long)info);
 }
 
+KSMDEV_EXPORT int ksmdev_autotune_set(int devfd, unsigned int target_scan_ms,
+				      unsigned int max_cpu_permille)
+{
+	struct ksm_autotune at = {
+		.size = sizeof(at),
+		.flags = target_scan_ms ? KSM_AUTOTUNE_ON : 0,
+		.target_scan_ms = target_scan_ms,
+		.max_cpu_permille = max_cpu_permille,
+	};
+
+	return ksmdev_ioctl(devfd, KSM_SET_AUTOTUNE, (unsigned long)&at);
+}
+
+KSMDEV_EXPORT int ksmdev_autotune_get(int devfd, struct ksm_autotune *at)
+{
+	if (!at)
+		return -EINVAL;
+	memset(at, 0, sizeof(*at));
+	return ksmdev_ioctl(devfd, KSM_GET_AUTOTUNE, (unsigned long)at);
+}
+
 /*
  * Size-versioned stats: ask for what this library knows; an older module
  * fills less (its ->size says how much) and the rest stays zero.

@@ -64,6 +64,15 @@ int ksmdev_scanner_start(int devfd, unsigned int pages_to_scan,
 			 unsigned int sleep_usecs);
 int ksmdev_scanner_stop(int devfd);
 int ksmdev_scanner_info(int devfd, struct ksm_kthread_info *info);
+/*
+ * Let the scanner choose its batch size: a full scan in about
+ * @target_scan_ms, at most @max_cpu_permille of a CPU.  @target_scan_ms 0
+ * turns auto-tuning off.  (CAP_SYS_ADMIN; LIBKSMDEV_1.1)
+ */
+int ksmdev_autotune_set(int devfd, unsigned int target_scan_ms,
+			unsigned int max_cpu_permille);
+/* Current auto-tuning settings.  (LIBKSMDEV_1.1) */
+int ksmdev_autotune_get(int devfd, struct ksm_autotune *at);
 
 /* Statistics: whole system, or one area.  @st is filled completely. */
 int ksmdev_stats(int devfd, struct ksm_stats *st);

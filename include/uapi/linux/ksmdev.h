@@ -69,6 +69,8 @@ struct ksm_stats {
 	__u64 max_kernel_pages;	/* cap on KSM pages (global scope) */
 	__u64 cap_refusals;	/* merges not done because of the cap */
 	__u64 pages_skipped;	/* visits skipped by smart scanning (global) */
+	__u64 last_scan_ms;	/* wall time of the last full scan */
+	__u64 scanner_cpu_permille; /* scanner CPU share, recent batches */
 };
 
 /*
@@ -122,6 +124,23 @@ struct ksm_area_params {
 	__u64 reserved[2];	/* must be 0 */
 };
 
+/*
+ * KSM_SET_AUTOTUNE / KSM_GET_AUTOTUNE: with KSM_AUTOTUNE_ON the scanner
+ * sets its own pages_to_scan after every batch so that a full scan takes
+ * about @target_scan_ms, without using more than @max_cpu_permille of a
+ * CPU (the CPU bound wins).  The sleep between batches stays as set by
+ * KSM_START_STOP_KTHREAD.  Setting needs CAP_SYS_ADMIN.
+ */
+#define KSM_AUTOTUNE_ON		(1U << 0)
+
+struct ksm_autotune {
+	__u32 size;		/* sizeof(struct ksm_autotune) */
+	__u32 flags;		/* KSM_AUTOTUNE_ON */
+	__u32 target_scan_ms;	/* >= 100 */
+	__u32 max_cpu_permille;	/* 1..1000 */
+	__u64 reserved;		/* must be 0 */
+};
+
 /* The smallest @size the driver accepts: size and flags. */
 #define KSM_STATS_SIZE_MIN	8
 /* Size of the 2009-era structure (through @regions). */
@@ -139,6 +158,9 @@ struct ksm_area_params {
 #define KSM_LIST_AREAS			_IOWR(KSMIO, 0x05, struct ksm_area_list)
 /* Added: create an area in a merge domain; returns its fd. */
 #define KSM_CREATE_AREA			_IOW(KSMIO, 0x06, struct ksm_area_params)
+/* Added: auto-tuned scan rate (see struct ksm_autotune). */
+#define KSM_SET_AUTOTUNE		_IOW(KSMIO, 0x07, struct ksm_autotune)
+#define KSM_GET_AUTOTUNE		_IOR(KSMIO, 0x08, struct ksm_autotune)
 
 /* ioctls on an SMA fd */
 #define KSM_REGISTER_MEMORY_REGION	_IOW(KSMIO, 0x20, struct ksm_memory_region)

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Auto-tuned rate: with auto-tuning on, the scanner raises a tiny batch
+ * size until a full scan takes about the target time, and keeps its CPU
+ * share near the budget when the budget is the tighter bound; its choice
+ * is visible in KSM_GET_INFO_KTHREAD and the stats.  Only root may set it.
+ */
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "ktest.h"
+
+#define NPAGES 8192
+
+static void autotune(int dev, __u32 flags, __u32 target, __u32 permille)
+{
+	struct ksm_autotune at = { .size = sizeof(at), .flags = flags,
+				   .target_scan_ms = target, .max_cpu_permille = permille };
+
+	ktest_assert(ioctl(dev, KSM_SET_AUTOTUNE, &at) == 0, "KSM_SET_AUTOTUNE: %s",
+		     strerror(errno));
+}
+
+static unsigned int batch(int dev)
+{
+	struct ksm_kthread_info k;
+
+	ktest_assert(ioctl(dev, KSM_GET_INFO_KTHREAD, &k) == 0, "info");
+	return k.pages_to_scan;
+}
+
+int main(void)
+{
+	int dev = ktest_open_dev(), sma = ktest_create_area(dev);
+	struct ksm_autotune at = { .size = sizeof(at), .flags = KSM_AUTOTUNE_ON,
+				   .target_scan_ms = 50, .max_cpu_permille = 100 };
+	char *p = ktest_map(NPAGES);
+	struct ksm_stats st;
+	unsigned int b1, b2, b3;
+	int status;
+	pid_t child;
+
+	ktest_fill_pages(p, NPAGES, 1000, 1);	/* unique pages */
+	ktest_assert(ktest_register(sma, p, NPAGES) == 0, "register");
+	/* Bad settings are refused. */
+	ktest_assert(ioctl(dev, KSM_SET_AUTOTUNE, &at) == -1 && errno == EINVAL,
+		     "target 50 ms accepted");
+	at.target_scan_ms = 500;
+	at.max_cpu_permille = 1001;
+	ktest_assert(ioctl(dev, KSM_SET_AUTOTUNE, &at) == -1 && errno == EINVAL,
+		     "1001 permille accepted");
+
+	/* Every page costs a visit: no smart-scan back-off in this test. */
+	ktest_assert(system("echo 0 > /sys/module/ksmdev/parameters/smart_scan") == 0,
+		     "smart_scan");
+
+	/* Rate bound, 1 s per scan: 8192 pages at one batch per ~10 ms. */
+	ktest_scanner(dev, 16, 10000, 1);
+	autotune(dev, KSM_AUTOTUNE_ON, 1000, 1000);
+	ktest_wait_scans(dev, 3, 120);
+	b1 = batch(dev);
+	ktest_global_stats(dev, &st);
+	ktest_info("1000 ms target: batch %u, last scan %llu ms, cpu %llu permille", b1,
+		   (unsigned long long)st.last_scan_ms,
+		   (unsigned long long)st.scanner_cpu_permille);
+	ktest_assert(b1 > 40 && b1 < 400, "batch %u for ~82 pages per 10 ms", b1);
+	ktest_assert(st.last_scan_ms < 4000, "scan took %llu ms for a 1000 ms target",
+		     (unsigned long long)st.last_scan_ms);
+	ktest_assert(ktest_sysfs_stat("last_scan_ms") >= 0, "no last_scan_ms in sysfs");
+
+	/* A 100 ms target with no CPU limit: bigger batches. */
+	autotune(dev, KSM_AUTOTUNE_ON, 100, 1000);
+	ktest_wait_scans(dev, 3, 120);
+	b2 = batch(dev);
+	ktest_global_stats(dev, &st);
+	ktest_info("100 ms target: batch %u, last scan %llu ms, cpu %llu permille", b2,
+		   (unsigned long long)st.last_scan_ms,
+		   (unsigned long long)st.scanner_cpu_permille);
+	ktest_assert(b2 > 3 * b1, "batch %u not well above %u", b2, b1);
+
+	/* The same target within 2% of a CPU: the budget wins. */
+	autotune(dev, KSM_AUTOTUNE_ON, 100, 20);
+	ktest_wait_scans(dev, 2, 180);
+	sleep(1);
+	b3 = batch(dev);
+	ktest_global_stats(dev, &st);
+	ktest_info("2%% budget: batch %u, last scan %llu ms, cpu %llu permille", b3,
+		   (unsigned long long)st.last_scan_ms,
+		   (unsigned long long)st.scanner_cpu_permille);
+	ktest_assert(b3 < b2, "batch %u did not shrink below %u", b3, b2);
+	ktest_assert(st.scanner_cpu_permille <= 100, "cpu share %llu permille for a 20 budget",
+		     (unsigned long long)st.scanner_cpu_permille);
+
+	/* Off: the batch stays where it is; GET reports the settings. */
+	autotune(dev, 0, 0, 0);
+	at.flags = 1;
+	ktest_assert(ioctl(dev, KSM_GET_AUTOTUNE, &at) == 0 && at.flags == 0 &&
+		     at.target_scan_ms == 100 && at.max_cpu_permille == 20, "GET_AUTOTUNE");
+
+	chmod("/dev/ksm", 0666);
+	child = fork();
+	if (!child) {
+		int d;
+
+		ktest_drop_privileges();
+		d = ktest_open_dev();
+		at.flags = KSM_AUTOTUNE_ON;
+		_exit(ioctl(d, KSM_SET_AUTOTUNE, &at) == -1 && errno == EPERM ? 0 : 1);
+	}
+	waitpid(child, &status, 0);
+	chmod("/dev/ksm", 0660);
+	ktest_assert(WIFEXITED(status) && !WEXITSTATUS(status), "unprivileged set allowed");
+	ktest_check_pages("unique pages", p, NPAGES, 1000, 1);
+	ktest_scanner(dev, 100, 20000, 0);
+	return 0;
+}
