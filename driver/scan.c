@@ -919,7 +919,7 @@ static unsigned int ksm_do_scan(unsigned int budget)
 /**
  * ksm_autotune_batch - choose pages_to_scan from the last batch
  * @pages: pages it looked at
- * @cpu_ns: CPU time it took
+ * @cpu_ns: time it took
  * @sleep_us: the sleep after each batch
  *
  * Rate bound: a full scan of the tracked pages in ksm_target_scan_ms.
@@ -956,21 +956,27 @@ static int ksm_scan_thread(void *unused)
 	set_user_nice(current, 5);
 
 	while (!kthread_should_stop()) {
-		u64 t0 = ktime_get_ns(), c0 = current->se.sum_exec_runtime;
+		u64 t0 = ktime_get_ns();
 		unsigned int sleep_us, pages = 0;
 
 		if (ksm_should_run())
 			pages = ksm_do_scan(READ_ONCE(ksm_pages_to_scan));
 		sleep_us = READ_ONCE(ksm_sleep_usecs);
 		if (pages) {
-			u64 cpu = current->se.sum_exec_runtime - c0;
-			u64 wall = ktime_get_ns() - t0 + (u64)sleep_us * NSEC_PER_USEC;
+			/*
+			 * The batch's wall time stands for its CPU time: the
+			 * thread computes throughout a batch, and scheduler
+			 * runtime is only updated at ticks (too coarse for
+			 * short batches).  Preemption can only overstate it.
+			 */
+			u64 busy = ktime_get_ns() - t0;
+			u64 wall = busy + (u64)sleep_us * NSEC_PER_USEC;
 
-			/* CPU share of batch + sleep, smoothed over ~4 batches */
+			/* share of batch + sleep, smoothed over ~4 batches */
 			WRITE_ONCE(ksm_cpu_permille,
-				   (3 * ksm_cpu_permille + div64_u64(cpu * 1000, wall + 1)) / 4);
+				   (3 * ksm_cpu_permille + div64_u64(busy * 1000, wall + 1)) / 4);
 			if (READ_ONCE(ksm_autotune))
-				ksm_autotune_batch(pages, cpu, sleep_us);
+				ksm_autotune_batch(pages, busy, sleep_us);
 		}
 		try_to_freeze();
 		if (!ksm_should_run()) {
