@@ -48,6 +48,7 @@ struct ksm_counters {
 	unsigned long pages_volatile;	/* items whose content changed */
 	unsigned long pages_scanned;
 	unsigned long regions;
+	unsigned long zero_pages;	/* PTEs we pointed at the zero page */
 };
 
 struct ksm_area {
@@ -86,6 +87,7 @@ struct ksm_region {
 	struct ksm_mm_slot *slot;
 	unsigned long start, end;
 	struct xarray items;		/* page index in region -> ksm_item */
+	struct xarray zero;		/* page indices merged into the zero page */
 };
 
 enum ksm_item_state {
@@ -127,6 +129,7 @@ extern unsigned long ksm_full_scans;
 extern unsigned long ksm_cap_refusals;
 extern unsigned long ksm_pages_skipped;
 extern bool ksm_smart_scan;
+extern bool ksm_use_zero_pages;
 extern bool ksm_autotune;
 extern unsigned int ksm_target_scan_ms;
 extern unsigned int ksm_max_cpu_permille;
@@ -179,6 +182,8 @@ int page_wrprotect(struct vm_area_struct *vma, unsigned long addr,
 		   struct page *page, struct ksm_wp *wp);
 void page_wrprotect_undo(struct ksm_wp *wp);
 void replace_page(struct page *page, struct page *kpage, struct ksm_wp *wp);
+void replace_page_zero(struct page *page, struct ksm_wp *wp);
+bool ksm_pte_maps_zero(struct vm_area_struct *vma, unsigned long addr);
 int ksm_break_cow(struct vm_area_struct *vma, unsigned long addr);
 int ksm_collect_kpages(struct vm_area_struct *vma, unsigned long *addr,
 		       unsigned long end, unsigned long *found, int max);

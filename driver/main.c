@@ -65,6 +65,11 @@ module_param_named(domain_policy, ksm_domain_policy, uint, 0644);
 MODULE_PARM_DESC(domain_policy,
 		 "who may join merge domains: 0 anyone any; 1 numbered domains need CAP_SYS_ADMIN (default); 2 as 1, and unprivileged areas always go to their user's domain");
 
+bool ksm_use_zero_pages;
+module_param_named(use_zero_pages, ksm_use_zero_pages, bool, 0644);
+MODULE_PARM_DESC(use_zero_pages,
+		 "map all-zero pages to the kernel's zero page instead of a KSM page (default 0)");
+
 bool ksm_run;
 unsigned long ksm_nr_regions_total;
 static LIST_HEAD(ksm_areas);
@@ -96,6 +101,7 @@ static void ksm_fill_stats(struct ksm_stats *st, const struct ksm_counters *c,
 	st->pages_skipped = global ? READ_ONCE(ksm_pages_skipped) : 0;
 	st->last_scan_ms = READ_ONCE(ksm_last_scan_ms);
 	st->scanner_cpu_permille = READ_ONCE(ksm_cpu_permille);
+	st->zero_pages = READ_ONCE(c->zero_pages);
 }
 
 /*
@@ -215,6 +221,7 @@ static long ksm_register_region(struct ksm_area *area, void __user *uarg)
 	region->end = start + len;
 	region->area = area;
 	xa_init(&region->items);
+	xa_init(&region->zero);
 
 	mutex_lock(&ksm_lock);
 	err = -ENOSPC;
@@ -609,6 +616,7 @@ KSM_STAT_ATTR(cap_refusals);
 KSM_STAT_ATTR(pages_skipped);
 KSM_STAT_ATTR(last_scan_ms);
 KSM_STAT_ATTR(scanner_cpu_permille);
+KSM_STAT_ATTR(zero_pages);
 
 static ssize_t run_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
@@ -653,6 +661,7 @@ static struct attribute *ksm_attrs[] = {
 	&pages_skipped_attr.attr,
 	&last_scan_ms_attr.attr,
 	&scanner_cpu_permille_attr.attr,
+	&zero_pages_attr.attr,
 	&autotune_attr.attr,
 	&run_attr.attr,
 	&pages_to_scan_attr.attr,

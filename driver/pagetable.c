@@ -303,6 +303,57 @@ void replace_page(struct page *page, struct page *kpage, struct ksm_wp *wp)
 }
 
 /**
+ * replace_page_zero - map the zero page where page_wrprotect() took @page
+ * @page: the anonymous page, locked, found all zero after page_wrprotect()
+ * @wp: the state of a successful page_wrprotect()
+ *
+ * Zero-page mode: no KSM page is needed for zeroes.  The PTE becomes a
+ * special read-only mapping of the kernel's zero page, as a read fault on
+ * untouched memory makes; a write fault gives a fresh zeroed page.
+ */
+void replace_page_zero(struct page *page, struct ksm_wp *wp)
+{
+	struct vm_area_struct *vma = wp->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	pte_t newpte;
+
+	ksm_pte_mapped_locked(wp->ptl);
+	newpte = pte_mkspecial(pfn_pte(my_zero_pfn(wp->addr), vma->vm_page_prot));
+	if (pte_soft_dirty(wp->orig))
+		newpte = pte_mksoft_dirty(newpte);
+	ksm_set_pte_notify(mm, wp->addr, wp->ptep, newpte);
+	ksm_remove_rmap(page, vma);
+	ksm_mm_counter_add(mm, MM_ANONPAGES, -1);
+	put_page(page);
+	pte_unmap_unlock(wp->ptep, wp->ptl);
+	ksm_mn_range_end(&wp->range);
+}
+
+/**
+ * ksm_pte_maps_zero - does the PTE of @addr map the zero page?
+ * @vma: the VMA of @addr; mmap_lock held for read
+ * @addr: user address
+ */
+bool ksm_pte_maps_zero(struct vm_area_struct *vma, unsigned long addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *ptl;
+	pte_t *ptep, pte;
+	pmd_t *pmd;
+
+	pmd = ksm_pte_table(mm, addr);
+	if (!pmd)
+		return false;
+	ptep = ksm_pte_offset_map_lock(mm, pmd, addr, &ptl);
+	if (!ptep)
+		return false;
+	ksm_pte_mapped_locked(ptl);
+	pte = ptep_get(ptep);
+	pte_unmap_unlock(ptep, ptl);
+	return pte_present(pte) && is_zero_pfn(pte_pfn(pte));
+}
+
+/**
  * ksm_collect_kpages - find the PTEs mapping KSM pages in part of a VMA
  * @vma: an anonymous VMA; mmap_lock held for read
  * @addr: in: where to start; out: where to continue

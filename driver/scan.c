@@ -151,6 +151,17 @@ bool ksm_vma_mergeable(struct vm_area_struct *vma)
 	return vma->anon_vma != NULL;
 }
 
+static u64 ksm_zero_checksum;
+
+static bool ksm_page_is_zero(struct page *page)
+{
+	void *addr = kmap_local_page(page);
+	bool zero = !memchr_inv(addr, 0, PAGE_SIZE);
+
+	kunmap_local(addr);
+	return zero;
+}
+
 /* ------------------------------------------------------------ counters */
 
 static void ksm_item_count(struct ksm_item *item, int delta)
@@ -346,6 +357,51 @@ static unsigned long ksm_item_index(struct ksm_region *region, unsigned long add
 	return (addr - region->start) >> PAGE_SHIFT;
 }
 
+/* Zero-page mode (use_zero_pages) records, per region. */
+
+static void ksm_zero_count(struct ksm_region *region, long delta)
+{
+	ksm_global.zero_pages += delta;
+	region->area->stats.zero_pages += delta;
+}
+
+/* Forget that [start, end) of @region was merged into the zero page. */
+static void ksm_zero_forget(struct ksm_region *region, unsigned long start,
+			    unsigned long end)
+{
+	unsigned long idx;
+	void *entry;
+
+	if (start >= end || xa_empty(&region->zero))
+		return;
+	xa_for_each_range(&region->zero, idx, entry, ksm_item_index(region, start),
+			  ksm_item_index(region, end - 1)) {
+		xa_erase(&region->zero, idx);
+		ksm_zero_count(region, -1);
+	}
+}
+
+/* Drop zero-page records of [start, end) whose PTE maps something else now. */
+static void ksm_zero_revalidate(struct ksm_region *region, struct mm_struct *mm,
+				unsigned long start, unsigned long end)
+{
+	unsigned long idx;
+	void *entry;
+
+	if (start >= end || xa_empty(&region->zero))
+		return;
+	xa_for_each_range(&region->zero, idx, entry, ksm_item_index(region, start),
+			  ksm_item_index(region, end - 1)) {
+		unsigned long addr = region->start + (idx << PAGE_SHIFT);
+		struct vm_area_struct *vma = vma_lookup(mm, addr);
+
+		if (!vma || !ksm_pte_maps_zero(vma, addr)) {
+			xa_erase(&region->zero, idx);
+			ksm_zero_count(region, -1);
+		}
+	}
+}
+
 static struct ksm_item *ksm_item_get(struct ksm_region *region, unsigned long addr)
 {
 	unsigned long idx = ksm_item_index(region, addr);
@@ -398,6 +454,8 @@ static void ksm_forget_region(struct ksm_region *region)
 			cond_resched();
 	}
 	xa_destroy(&region->items);
+	ksm_zero_forget(region, region->start, region->end);
+	xa_destroy(&region->zero);
 }
 
 /**
@@ -483,6 +541,7 @@ void ksm_revalidate_range(struct ksm_region *region, unsigned long start,
 		put_page(page);
 		cond_resched();
 	}
+	ksm_zero_revalidate(region, mm, start, end);
 	mmap_read_unlock(mm);
 	mmput(mm);
 }
@@ -523,6 +582,49 @@ static int ksm_merge_locked(struct vm_area_struct *vma, struct ksm_item *item,
 out_unlock:
 	unlock_page(page);
 	return err;
+}
+
+/*
+ * Zero-page mode: point the PTE of an all-zero @page at the zero page.
+ * mmap_lock held.  Return: 0 if done; the item is freed then.
+ */
+static int ksm_merge_zero(struct vm_area_struct *vma, struct ksm_item *item,
+			  struct page *page)
+{
+	struct ksm_region *region = item->region;
+	unsigned long idx = ksm_item_index(region, item->addr);
+	struct ksm_wp wp;
+	int err;
+
+	if (xa_err(xa_store(&region->zero, idx, xa_mk_value(1), GFP_KERNEL)))
+		return -ENOMEM;
+	err = -EBUSY;
+	if (!trylock_page(page))
+		goto out;
+	if (PageTransCompound(page)) {
+		err = ksm_split_huge_page(page);
+		if (err)
+			goto out_unlock;
+	}
+	err = page_wrprotect(vma, item->addr, page, &wp);
+	if (err)
+		goto out_unlock;
+	if (ksm_page_is_zero(page)) {
+		replace_page_zero(page, &wp);
+	} else {
+		page_wrprotect_undo(&wp);
+		err = -EAGAIN;
+	}
+out_unlock:
+	unlock_page(page);
+out:
+	if (err) {
+		xa_erase(&region->zero, idx);
+		return err;
+	}
+	ksm_zero_count(region, 1);
+	ksm_item_free(item);
+	return 0;
 }
 
 /* ksm_merge_locked() for a page whose mm is not locked yet. */
@@ -738,6 +840,11 @@ static void ksm_cmp_and_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 	item->checksum = sum;
 	item->checksummed = true;
 
+	if (sum == ksm_zero_checksum && READ_ONCE(ksm_use_zero_pages) &&
+	    ksm_page_is_zero(page)) {
+		ksm_merge_zero(ctx->vma, item, page);	/* frees item if done */
+		return;
+	}
 	if (ksm_stable_merge(ctx, item, page, &busy) || busy)
 		return;
 
@@ -807,11 +914,13 @@ static struct page *ksm_region_next(struct ksm_region *region, unsigned long *ad
 			vma = ctx->vma = find_vma(mm, *addr);
 
 		if (!vma || vma->vm_start >= region->end) {
+			ksm_zero_forget(region, *addr, region->end);
 			ksm_forget_range(region, *addr, region->end);
 			*addr = region->end;
 			break;
 		}
 		if (vma->vm_start > *addr) {
+			ksm_zero_forget(region, *addr, vma->vm_start);
 			ksm_forget_range(region, *addr, vma->vm_start);
 			*addr = vma->vm_start;
 		}
@@ -827,6 +936,9 @@ static struct page *ksm_region_next(struct ksm_region *region, unsigned long *ad
 		*addr = a;
 		if (!page)
 			continue;
+		/* A page where we put the zero page: written since. */
+		if (!xa_empty(&region->zero))
+			ksm_zero_forget(region, a, a + PAGE_SIZE);
 		*itemp = ksm_item_get(region, a);
 		*addr = a + PAGE_SIZE;
 		if (*itemp) {
@@ -1135,6 +1247,25 @@ int ksm_unmerge_range(struct ksm_region *region)
 			addr = end;
 			continue;
 		}
+		/* Our zero pages first: each gets a page of its own again. */
+		if (!xa_empty(&region->zero)) {
+			unsigned long idx;
+			void *entry;
+
+			xa_for_each_range(&region->zero, idx, entry,
+					  ksm_item_index(region, addr),
+					  ksm_item_index(region, end - 1)) {
+				unsigned long za = region->start + (idx << PAGE_SHIFT);
+
+				if (ksm_pte_maps_zero(vma, za))
+					err = ksm_break_cow(vma, za);
+				if (err)
+					break;
+				xa_erase(&region->zero, idx);
+				ksm_zero_count(region, -1);
+				cond_resched();
+			}
+		}
 		while (addr < end && !err) {
 			unsigned long found[64], start = addr, a;
 			int i, n, tries = 0;
@@ -1163,6 +1294,12 @@ int ksm_unmerge_range(struct ksm_region *region)
 int ksm_scan_init(void)
 {
 	int err = -ENOMEM;
+	void *zero = (void *)get_zeroed_page(GFP_KERNEL);
+
+	if (!zero)
+		return -ENOMEM;
+	ksm_zero_checksum = xxh64(zero, PAGE_SIZE, 0);
+	free_page((unsigned long)zero);
 
 	ksm_item_cache = KMEM_CACHE(ksm_item, 0);
 	ksm_stable_cache = KMEM_CACHE(ksm_stable, 0);

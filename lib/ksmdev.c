@@ -244,7 +244,8 @@ KSMDEV_EXPORT int ksmdev_list_areas(int devfd, struct ksm_area_info *entries,
 
 KSMDEV_EXPORT uint64_t ksmdev_bytes_saved(const struct ksm_stats *st)
 {
-	return st ? st->pages_sharing * (uint64_t)ksmdev_page_size() : 0;
+	/* zero_pages is 0 from modules that do not know it (size-versioned). */
+	return st ? (st->pages_sharing + st->zero_pages) * (uint64_t)ksmdev_page_size() : 0;
 }
 
 KSMDEV_EXPORT const char *ksmdev_strerror(int err)

@@ -1137,23 +1137,32 @@ static size_t env_size(const char *name, size_t def)
 {
 	const char *v = getenv(name);
 	unsigned long long x;
+	unsigned int shift = 0;
 	char *end;
 
 	if (!v || !*v)
 		return def;
+	if (*v < '0' || *v > '9')
+		return def;
 	errno = 0;
-	x = strtoull(v, &end, 0);
-	if (errno || end == v || *v == '-')
+	x = strtoull(v, &end, 10);
+	if (errno)
 		return def;
 	switch (*end) {
-	case 'k': case 'K': x <<= 10; end++; break;
-	case 'm': case 'M': x <<= 20; end++; break;
-	case 'g': case 'G': x <<= 30; end++; break;
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
 	}
-	if (*end == 'i' && end[-1] != *v)	/* KiB, MiB, GiB */
+	if (shift) {
+		if (x > (~0ULL >> shift))
+			return def;
+		x <<= shift;
 		end++;
-	if (*end == 'B')
+		if (end[0] == 'i' && end[1] == 'B')
+			end += 2;
+	} else if (*end == 'B') {
 		end++;
+	}
 	if (*end)
 		return def;
 	return x > SIZE_MAX ? SIZE_MAX : (size_t)x;

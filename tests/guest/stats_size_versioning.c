@@ -107,7 +107,7 @@ int main(void)
 	struct ksm_stats g;
 	int rc;
 
-	ktest_assert(sizeof(struct ksm_stats) == 112, "struct ksm_stats is %zu bytes",
+	ktest_assert(sizeof(struct ksm_stats) == 120, "struct ksm_stats is %zu bytes",
 		     sizeof(struct ksm_stats));
 	/* Something to count, then a stable state. */
 	ktest_fill_pages(p, 10, 1, 0);

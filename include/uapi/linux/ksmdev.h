@@ -71,6 +71,9 @@ struct ksm_stats {
 	__u64 pages_skipped;	/* visits skipped by smart scanning (global) */
 	__u64 last_scan_ms;	/* wall time of the last full scan */
 	__u64 scanner_cpu_permille; /* scanner CPU share, recent batches */
+	__u64 zero_pages;	/* all-zero pages mapped to the zero page
+				 * (module parameter use_zero_pages); each
+				 * saves a page and is not in pages_sharing */
 };
 
 /*
