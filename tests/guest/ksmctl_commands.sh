@@ -23,6 +23,9 @@ top=${KTEST_TOP:?KTEST_TOP is not set}
 ksmctl=$top/build/tools/ksmctl
 example=$top/build/examples/ksmdev-example
 sysfs=/sys/kernel/mm/ksmdev
+# The statistics ksmctl shows, each mirrored by a file in $sysfs.
+stats="pages_shared pages_sharing pages_unshared pages_volatile pages_merged
+full_scans pages_scanned regions max_kernel_pages cap_refusals pages_skipped"
 nobody=65534
 other=65533
 
@@ -148,7 +151,9 @@ wait_quiet() {
 	prev=
 	i=0
 	while :; do
-		cur=$(cat "$sysfs"/*)
+		snapshot "$tmp/quiet"
+		slurp "$tmp/quiet"
+		cur=$text
 		[ -n "$prev" ] && [ "$cur" = "$prev" ] && return 0
 		i=$((i + 1))
 		[ $i -gt 50 ] && fail "statistics keep changing with the scanner stopped"
@@ -157,11 +162,11 @@ wait_quiet() {
 	done
 }
 
-# snapshot FILE: every statistic in sysfs as "name value" lines.
+# snapshot FILE: the statistics in sysfs as "name value" lines.
 snapshot() {
-	for f in "$sysfs"/*; do
-		read -r v <"$f"
-		echo "${f##*/} $v"
+	for f in $stats; do
+		read -r v <"$sysfs/$f" || fail "cannot read $sysfs/$f"
+		echo "$f $v"
 	done >"$1"
 }
 
