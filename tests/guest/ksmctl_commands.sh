@@ -25,7 +25,8 @@ example=$top/build/examples/ksmdev-example
 sysfs=/sys/kernel/mm/ksmdev
 # The statistics ksmctl shows, each mirrored by a file in $sysfs.
 stats="pages_shared pages_sharing pages_unshared pages_volatile pages_merged
-full_scans pages_scanned regions max_kernel_pages cap_refusals pages_skipped"
+full_scans pages_scanned regions max_kernel_pages cap_refusals pages_skipped
+last_scan_ms scanner_cpu_permille zero_pages"
 nobody=65534
 other=65533
 
@@ -183,7 +184,8 @@ import json, os, re, sys
 
 FIELDS = ['pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile',
           'pages_merged', 'full_scans', 'pages_scanned', 'regions',
-          'max_kernel_pages', 'cap_refusals', 'pages_skipped']
+          'max_kernel_pages', 'cap_refusals', 'pages_skipped', 'last_scan_ms',
+          'scanner_cpu_permille', 'zero_pages']
 PS = os.sysconf('SC_PAGE_SIZE')
 
 
@@ -327,7 +329,7 @@ def frozen(d, w1, w2):
     check(sy['pages_shared'] == 1024 and sy['pages_sharing'] == 3584 and
           sy['pages_merged'] == 4608 and sy['regions'] == 6,
           f'the workloads did not merge as expected: {sy}')
-    saved = sy['pages_sharing'] * PS
+    saved = (sy['pages_sharing'] + sy['zero_pages']) * PS
 
     # status --json
     raw = read(d + '/status.json')
@@ -353,12 +355,14 @@ def frozen(d, w1, w2):
               'pages unshared': 'pages_unshared', 'pages volatile': 'pages_volatile',
               'pages merged': 'pages_merged', 'full scans': 'full_scans',
               'pages scanned': 'pages_scanned', 'pages skipped': 'pages_skipped',
-              'regions': 'regions'}
+              'zero pages': 'zero_pages', 'regions': 'regions', 'last full scan': 'last_scan_ms'}
     for k, f in labels.items():
         check(k in kv and kv[k].split()[0] == str(sy[f]), f'status {k}: {kv.get(k)}, sysfs {sy[f]}')
     check(kv['scanner'].startswith('stopped (100000 pages per batch, 1000 us sleep'),
           f'status scanner: {kv["scanner"]}')
-    want = f'{human(saved)} ({saved} bytes: {sy["pages_sharing"]} pages of {PS} bytes)'
+    cpu = sy['scanner_cpu_permille']
+    check(kv['scanner CPU'] == f'{cpu // 10}.{cpu % 10}% (recent batches)', f'status CPU: {kv["scanner CPU"]}')
+    want = f'{human(saved)} ({saved} bytes, {saved // PS} pages of {PS} bytes)'
     check(kv['memory saved'] == want, f'status memory saved: {kv["memory saved"]!r}, want {want!r}')
     check(human(saved) == '14.0 MiB', f'saved {human(saved)}')
     want = (f'{sy["pages_shared"]} of {sy["max_kernel_pages"]} max_kernel_pages ({pct:.1f}%), '
@@ -377,7 +381,10 @@ def frozen(d, w1, w2):
             'ksmdev_scanner_pages_to_scan': 100000, 'ksmdev_scanner_sleep_seconds': 0.001,
             'ksmdev_max_kernel_pages': sy['max_kernel_pages'],
             'ksmdev_cap_refusals_total': sy['cap_refusals'],
-            'ksmdev_pages_skipped_total': sy['pages_skipped'], 'ksmdev_page_size_bytes': PS}
+            'ksmdev_pages_skipped_total': sy['pages_skipped'], 'ksmdev_page_size_bytes': PS,
+            'ksmdev_zero_pages': sy['zero_pages'],
+            'ksmdev_last_full_scan_seconds': sy['last_scan_ms'] / 1000,
+            'ksmdev_scanner_cpu_ratio': sy['scanner_cpu_permille'] / 1000}
     for name, v in want.items():
         check(samples.get((name, ())) == v, f'status --prometheus {name}={samples.get((name, ()))}, want {v}')
     for name in want:

@@ -203,6 +203,9 @@ static struct ksmctl_status sample_status(void)
 	s.stats.max_kernel_pages = 4;
 	s.stats.cap_refusals = 7;
 	s.stats.pages_skipped = 11;
+	s.stats.last_scan_ms = 1234;
+	s.stats.scanner_cpu_permille = 57;
+	s.stats.zero_pages = 0;
 	s.page_size = 4096;
 	s.bytes_saved = 9 * 4096;
 	return s;
@@ -239,15 +242,21 @@ static void status_text(void **state)
 	assert_contains(out, "full scans:      3\n");
 	assert_contains(out, "pages scanned:   45\n");
 	assert_contains(out, "pages skipped:   11 ");
+	assert_contains(out, "zero pages:      0 ");
 	assert_contains(out, "regions:         1\n");
-	assert_contains(out, "memory saved:    36.0 KiB (36864 bytes: 9 pages of 4096 bytes)");
+	assert_contains(out, "last full scan:  1234 ms\n");
+	assert_contains(out, "scanner CPU:     5.7% (recent batches)\n");
+	assert_contains(out, "memory saved:    36.0 KiB (36864 bytes, 9 pages of 4096 bytes)");
 	assert_contains(out, "1 of 4 max_kernel_pages (25.0%), 7 merges refused");
 	free(out);
 
-	/* A module from before smart scanning: no pages_skipped. */
+	/* A module from before smart scanning: no pages_skipped and later. */
 	s.stats.size = offsetof(struct ksm_stats, pages_skipped);
 	CAPTURE(out, ksmctl_print_status_text(f, &s));
 	assert_null(strstr(out, "skipped"));
+	assert_null(strstr(out, "zero pages"));
+	assert_null(strstr(out, "last full scan"));
+	assert_null(strstr(out, "scanner CPU"));
 	assert_contains(out, "1 of 4 max_kernel_pages (25.0%), 7 merges refused");
 	free(out);
 
@@ -272,12 +281,14 @@ static void status_json(void **state)
 		"{\"scanner\":{\"running\":true,\"flags\":1,\"pages_to_scan\":100,\"sleep_usecs\":20000},"
 		"\"pages_shared\":1,\"pages_sharing\":9,\"pages_unshared\":5,\"pages_volatile\":2,"
 		"\"pages_merged\":10,\"full_scans\":3,\"pages_scanned\":45,\"regions\":1,"
-		"\"page_size\":4096,\"bytes_saved\":36864,\"pages_skipped\":11,\"max_kernel_pages\":4,"
+		"\"page_size\":4096,\"bytes_saved\":36864,\"pages_skipped\":11,\"zero_pages\":0,"
+		"\"last_scan_ms\":1234,\"scanner_cpu_permille\":57,\"max_kernel_pages\":4,"
 		"\"cap_refusals\":7,\"cap_used_percent\":25.00}\n");
 	free(out);
 	s.stats.size = KSM_STATS_SIZE_V1;
 	CAPTURE(out, ksmctl_print_status_json(f, &s));
-	assert_contains(out, "\"pages_skipped\":null,\"max_kernel_pages\":null,\"cap_refusals\":null,"
+	assert_contains(out, "\"pages_skipped\":null,\"zero_pages\":null,\"last_scan_ms\":null,"
+			"\"scanner_cpu_permille\":null,\"max_kernel_pages\":null,\"cap_refusals\":null,"
 			"\"cap_used_percent\":null}\n");
 	free(out);
 }
@@ -421,7 +432,7 @@ static void status_prometheus(void **state)
 
 	(void)state;
 	CAPTURE(out, ksmctl_print_status_prometheus(f, &s));
-	assert_int_equal(check_exposition(out), 16);
+	assert_int_equal(check_exposition(out), 19);
 	assert_contains(out, "# TYPE ksmdev_pages_shared gauge\nksmdev_pages_shared 1\n");
 	assert_contains(out, "# TYPE ksmdev_pages_sharing gauge\nksmdev_pages_sharing 9\n");
 	assert_contains(out, "# TYPE ksmdev_full_scans_total counter\nksmdev_full_scans_total 3\n");
@@ -432,6 +443,9 @@ static void status_prometheus(void **state)
 	assert_contains(out, "ksmdev_max_kernel_pages 4\n");
 	assert_contains(out, "ksmdev_cap_refusals_total 7\n");
 	assert_contains(out, "# TYPE ksmdev_pages_skipped_total counter\nksmdev_pages_skipped_total 11\n");
+	assert_contains(out, "# TYPE ksmdev_zero_pages gauge\nksmdev_zero_pages 0\n");
+	assert_contains(out, "ksmdev_last_full_scan_seconds 1.234\n");
+	assert_contains(out, "ksmdev_scanner_cpu_ratio 0.057\n");
 	assert_contains(out, "# HELP ksmdev_pages_shared ");
 	free(out);
 

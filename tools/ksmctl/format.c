@@ -45,18 +45,11 @@ char *ksmctl_human_bytes(uint64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
-/* The driver filled @field: stats are size-versioned, fields appended. */
-#define STATS_HAVE(st, field) \
-	((st)->size >= offsetof(struct ksm_stats, field) + sizeof((st)->field))
+#define HAVE(st, field) KSMCTL_STATS_HAVE(st, field)
 
 int ksmctl_stats_have_cap(const struct ksm_stats *st)
 {
-	return STATS_HAVE(st, cap_refusals);
-}
-
-int ksmctl_stats_have_skipped(const struct ksm_stats *st)
-{
-	return STATS_HAVE(st, pages_skipped);
+	return HAVE(st, cap_refusals);
 }
 
 void ksmctl_watch_rates(const struct ksm_stats *prev, const struct ksm_stats *cur,
@@ -251,13 +244,22 @@ int ksmctl_print_status_text(FILE *f, const struct ksmctl_status *s)
 	fprintf(f, "pages merged:    %llu (mappings of KSM pages)\n", (ull)st->pages_merged);
 	fprintf(f, "full scans:      %llu\n", (ull)st->full_scans);
 	fprintf(f, "pages scanned:   %llu\n", (ull)st->pages_scanned);
-	if (ksmctl_stats_have_skipped(st))
+	if (HAVE(st, pages_skipped))
 		fprintf(f, "pages skipped:   %llu (visits smart scanning left out)\n",
 			(ull)st->pages_skipped);
+	if (HAVE(st, zero_pages))
+		fprintf(f, "zero pages:      %llu (all-zero pages mapped to the zero page)\n",
+			(ull)st->zero_pages);
 	fprintf(f, "regions:         %llu\n", (ull)st->regions);
-	fprintf(f, "memory saved:    %s (%llu bytes: %llu pages of %lu bytes)\n",
+	if (HAVE(st, last_scan_ms))
+		fprintf(f, "last full scan:  %llu ms\n", (ull)st->last_scan_ms);
+	if (HAVE(st, scanner_cpu_permille))
+		fprintf(f, "scanner CPU:     %llu.%llu%% (recent batches)\n",
+			(ull)st->scanner_cpu_permille / 10, (ull)st->scanner_cpu_permille % 10);
+	fprintf(f, "memory saved:    %s (%llu bytes, %llu pages of %lu bytes)\n",
 		ksmctl_human_bytes(s->bytes_saved, saved, sizeof(saved)),
-		(ull)s->bytes_saved, (ull)st->pages_sharing, s->page_size);
+		(ull)s->bytes_saved, (ull)(s->page_size ? s->bytes_saved / s->page_size : 0),
+		s->page_size);
 	if (!ksmctl_stats_have_cap(st))
 		fprintf(f, "KSM page cap:    unknown (the loaded ksmdev module does not report it)\n");
 	else if (!st->max_kernel_pages)
@@ -268,6 +270,15 @@ int ksmctl_print_status_text(FILE *f, const struct ksmctl_status *s)
 			(ull)st->pages_shared, (ull)st->max_kernel_pages, cap_percent(st),
 			(ull)st->cap_refusals);
 	return ferror(f) ? -1 : 0;
+}
+
+/* "name":value, or "name":null when the driver did not report it. */
+static void json_opt(FILE *f, const char *name, int have, uint64_t v)
+{
+	if (have)
+		fprintf(f, "\"%s\":%llu,", name, (ull)v);
+	else
+		fprintf(f, "\"%s\":null,", name);
 }
 
 int ksmctl_print_status_json(FILE *f, const struct ksmctl_status *s)
@@ -283,10 +294,11 @@ int ksmctl_print_status_json(FILE *f, const struct ksmctl_status *s)
 		(ull)st->pages_shared, (ull)st->pages_sharing, (ull)st->pages_unshared,
 		(ull)st->pages_volatile, (ull)st->pages_merged, (ull)st->full_scans,
 		(ull)st->pages_scanned, (ull)st->regions, s->page_size, (ull)s->bytes_saved);
-	if (ksmctl_stats_have_skipped(st))
-		fprintf(f, "\"pages_skipped\":%llu,", (ull)st->pages_skipped);
-	else
-		fputs("\"pages_skipped\":null,", f);
+	json_opt(f, "pages_skipped", HAVE(st, pages_skipped), st->pages_skipped);
+	json_opt(f, "zero_pages", HAVE(st, zero_pages), st->zero_pages);
+	json_opt(f, "last_scan_ms", HAVE(st, last_scan_ms), st->last_scan_ms);
+	json_opt(f, "scanner_cpu_permille", HAVE(st, scanner_cpu_permille),
+		 st->scanner_cpu_permille);
 	if (ksmctl_stats_have_cap(st))
 		fprintf(f, "\"max_kernel_pages\":%llu,\"cap_refusals\":%llu,\"cap_used_percent\":%.2f}\n",
 			(ull)st->max_kernel_pages, (ull)st->cap_refusals, cap_percent(st));
@@ -334,14 +346,30 @@ int ksmctl_print_status_prometheus(FILE *f, const struct ksmctl_status *s)
 		 "Completed scanner passes over all registered regions.", st->full_scans);
 	prom_u64(f, "ksmdev_pages_scanned_total", "counter",
 		 "Pages the scanner examined since the module was loaded.", st->pages_scanned);
-	if (ksmctl_stats_have_skipped(st))
+	if (HAVE(st, pages_skipped))
 		prom_u64(f, "ksmdev_pages_skipped_total", "counter",
 			 "Page visits smart scanning left out (pages that stayed unique).",
 			 st->pages_skipped);
+	if (HAVE(st, zero_pages))
+		prom_u64(f, "ksmdev_zero_pages", "gauge",
+			 "All-zero pages mapped to the kernel zero page (use_zero_pages).",
+			 st->zero_pages);
+	if (HAVE(st, last_scan_ms)) {
+		prom_family(f, "ksmdev_last_full_scan_seconds", "gauge",
+			    "Wall time the last full scan took.");
+		fprintf(f, "ksmdev_last_full_scan_seconds %llu.%03llu\n",
+			(ull)st->last_scan_ms / 1000, (ull)st->last_scan_ms % 1000);
+	}
+	if (HAVE(st, scanner_cpu_permille)) {
+		prom_family(f, "ksmdev_scanner_cpu_ratio", "gauge",
+			    "Share of a CPU the scanner used over its recent batches.");
+		fprintf(f, "ksmdev_scanner_cpu_ratio %llu.%03llu\n",
+			(ull)st->scanner_cpu_permille / 1000, (ull)st->scanner_cpu_permille % 1000);
+	}
 	prom_u64(f, "ksmdev_regions", "gauge",
 		 "Registered memory regions.", st->regions);
 	prom_u64(f, "ksmdev_bytes_saved", "gauge",
-		 "Bytes of memory merging saves (pages_sharing times the page size).",
+		 "Bytes of memory merging saves (pages_sharing, plus zero_pages, times the page size).",
 		 s->bytes_saved);
 	prom_u64(f, "ksmdev_page_size_bytes", "gauge",
 		 "Size of a page in bytes.", s->page_size);

@@ -48,10 +48,17 @@ struct ksmctl_sample {
  */
 char *ksmctl_human_bytes(uint64_t bytes, char *buf, size_t len);
 
+/*
+ * Nonzero when the driver filled @field of @st: statistics are
+ * size-versioned, later fields are appended, st->size says how many bytes
+ * the loaded module filled.  Fields it did not fill are not shown (text)
+ * or shown as null (JSON), and their metrics are left out (Prometheus).
+ */
+#define KSMCTL_STATS_HAVE(st, field) \
+	((st)->size >= offsetof(struct ksm_stats, field) + sizeof((st)->field))
+
 /* 1 when the driver filled max_kernel_pages and cap_refusals. */
 int ksmctl_stats_have_cap(const struct ksm_stats *st);
-/* 1 when the driver filled pages_skipped (smart scanning). */
-int ksmctl_stats_have_skipped(const struct ksm_stats *st);
 
 /* Rates of @cur over @prev, @seconds apart, into @s (also copies @cur). */
 void ksmctl_watch_rates(const struct ksm_stats *prev, const struct ksm_stats *cur,
