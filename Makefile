@@ -47,11 +47,11 @@ UNIT_TEST_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS      := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_TEST_SRCS))
 
 .PHONY: all module userspace guest-tests unit-tests check unit-check vm-check \
-	demo vm-shell setup clean sparse lib install uninstall examples bench bench-quick
+	demo vm-shell setup clean sparse lib install uninstall examples ksmctl bench bench-quick
 
 all: module userspace
 
-userspace: lib examples guest-tests unit-tests
+userspace: lib examples ksmctl guest-tests unit-tests
 
 # ---------------------------------------------------------------- library
 
@@ -114,9 +114,10 @@ MAN3 := $(wildcard man/man3/*.3)
 MAN7 := $(wildcard man/man7/*.7)
 
 # The .pc file is written for the PREFIX/LIBDIR given to install.
-install: $(LIB_SO) $(LIB_A)
+install: $(LIB_SO) $(LIB_A) $(BUILD)/install/ksmctl
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
-		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	ln -sf libksmdev.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libksmdev.so.$(SOMAJOR)
@@ -129,6 +130,8 @@ install: $(LIB_SO) $(LIB_A)
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libksmdev.pc
 	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	install -m 755 $(BUILD)/install/ksmctl $(DESTDIR)$(SBINDIR)/ksmctl
+	install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libksmdev.so.$(VERSION) \
@@ -137,7 +140,9 @@ uninstall:
 	      $(DESTDIR)$(INCLUDEDIR)/ksmdev.h $(DESTDIR)$(INCLUDEDIR)/linux/ksmdev.h \
 	      $(DESTDIR)$(PKGCONFIGDIR)/libksmdev.pc
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3))) \
-	      $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
+	      $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7))) \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
+	      $(DESTDIR)$(SBINDIR)/ksmctl
 
 guest-tests: $(GUEST_TESTS)
 
@@ -159,6 +164,37 @@ $(BUILD)/tests/unit/lib_%: tests/unit/lib_%.c $(LIB_O)
 $(BUILD)/tests/unit/%: tests/unit/%.c include/uapi/linux/ksmdev.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -lcmocka
+
+# ---------------------------------------------------------------- ksmctl
+
+KSMCTL_SRCS := $(wildcard tools/ksmctl/*.c)
+KSMCTL_HDRS := $(wildcard tools/ksmctl/*.h)
+SBINDIR     ?= $(PREFIX)/sbin
+MAN8        := $(wildcard man/man8/*.8)
+
+# build/tools/ksmctl runs from the tree (rpath to build/lib: tests, guest);
+# build/install/ksmctl is the copy `make install` puts in $(SBINDIR), with
+# no rpath into the build tree.  `make ksmctl` builds both, so the install
+# target (which only copies, also from the read-only tree in the guest)
+# finds it.
+ksmctl: $(BUILD)/tools/ksmctl $(BUILD)/install/ksmctl
+
+$(BUILD)/tools/ksmctl: $(KSMCTL_SRCS) $(KSMCTL_HDRS) $(LIB_HDRS) $(LIB_SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $(KSMCTL_SRCS) \
+		-L$(BUILD)/lib -lksmdev -Wl,-rpath,$(BUILD)/lib
+
+$(BUILD)/install/ksmctl: $(KSMCTL_SRCS) $(KSMCTL_HDRS) $(LIB_HDRS) $(LIB_SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $(KSMCTL_SRCS) \
+		-L$(BUILD)/lib -lksmdev
+
+# Unit tests of ksmctl link only its pure parts, no libksmdev:
+# tests/unit/ksmctl_X.c with tools/ksmctl/X.c (X = cli, format).
+$(BUILD)/tests/unit/ksmctl_%: tests/unit/ksmctl_%.c tools/ksmctl/%.c tools/ksmctl/%.h \
+		include/uapi/linux/ksmdev.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itools/ksmctl $(CFLAGS) $(WARN) -o $@ $< tools/ksmctl/$*.c -lcmocka
 
 # ---------------------------------------------------------------- driver
 
@@ -196,7 +232,7 @@ unit-check: unit-tests
 
 # Build the module for each test kernel, then boot each kernel once and
 # run every in-guest test in it.
-vm-check: lib examples guest-tests
+vm-check: lib examples ksmctl guest-tests
 	@fail=0; for s in $(KSMDEV_KERNELS); do \
 		abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) || exit 1; \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko || exit 1; \
@@ -204,12 +240,12 @@ vm-check: lib examples guest-tests
 	done; exit $$fail
 
 check: setup
-	@$(MAKE) -s lib examples unit-tests guest-tests
+	@$(MAKE) -s lib examples ksmctl unit-tests guest-tests
 	@$(MAKE) -s unit-check
 	@$(MAKE) -s vm-check
 
 demo: setup
-	@$(MAKE) -s lib examples guest-tests
+	@$(MAKE) -s lib examples ksmctl guest-tests
 	@s=$(firstword $(KSMDEV_KERNELS)); abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) && \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko && \
 		tools/vm/run.sh --kernel $$s --mode demo
@@ -222,7 +258,7 @@ bench bench-quick: setup
 	@tools/bench/run.sh $(if $(filter bench-quick,$@),quick,all)
 
 vm-shell: setup
-	@$(MAKE) -s lib examples guest-tests
+	@$(MAKE) -s lib examples ksmctl guest-tests
 	@s=$(firstword $(KSMDEV_KERNELS)); abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) && \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko && \
 		tools/vm/run.sh --kernel $$s --mode shell

@@ -7,6 +7,7 @@
  * thread-safe.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -193,59 +194,57 @@ KSMDEV_EXPORT int ksmdev_autotune_get(int devfd, struct ksm_autotune *at)
 }
 
 /*
- * Size-versioned stats: ask for what this library knows; an older module
- * fills less (its ->size says how much) and the rest stays zero.
+ * Size-versioned stats: the caller's structure is @size bytes (its
+ * sizeof); ask the driver for that much.  An older module fills less (its
+ * ->size says how much) and the rest stays zero; a newer one never writes
+ * beyond @size.
  */
-static int ksmdev_get_stats(int fd, unsigned long cmd, struct ksm_stats *st)
+static int ksmdev_get_stats(int fd, unsigned long cmd, struct ksm_stats *st,
+			    size_t size)
 {
 	int ret;
 
-	if (!st)
+	if (!st || size < KSM_STATS_SIZE_MIN || size > UINT32_MAX)
 		return -EINVAL;
-	memset(st, 0, sizeof(*st));
-	st->size = sizeof(*st);
+	memset(st, 0, size);
+	st->size = (uint32_t)size;
 	ret = ksmdev_ioctl(fd, cmd, (unsigned long)st);
 	if (ret < 0)
 		return ret;
-	if (st->size < KSM_STATS_SIZE_MIN || st->size > sizeof(*st))
+	if (st->size < KSM_STATS_SIZE_MIN || st->size > size)
 		return -EPROTO;
 	return 0;
 }
 
-KSMDEV_EXPORT int ksmdev_stats(int devfd, struct ksm_stats *st)
+KSMDEV_EXPORT int ksmdev_stats_sized(int devfd, struct ksm_stats *st, size_t size)
 {
-	return ksmdev_get_stats(devfd, KSM_GET_STATS, st);
+	return ksmdev_get_stats(devfd, KSM_GET_STATS, st, size);
 }
 
-KSMDEV_EXPORT int ksmdev_area_stats(int areafd, struct ksm_stats *st)
+KSMDEV_EXPORT int ksmdev_area_stats_sized(int areafd, struct ksm_stats *st, size_t size)
 {
-	return ksmdev_get_stats(areafd, KSM_GET_AREA_STATS, st);
+	return ksmdev_get_stats(areafd, KSM_GET_AREA_STATS, st, size);
 }
 
-KSMDEV_EXPORT int ksmdev_list_areas(int devfd, struct ksm_area_info *entries,
-				    unsigned int max)
+KSMDEV_EXPORT int ksmdev_list_areas_sized(int devfd, struct ksm_area_info *entries,
+					  size_t entry_size, unsigned int max)
 {
 	struct ksm_area_list l = {
-		.entry_size = sizeof(*entries),
 		.count = max,
 		.entries = (uintptr_t)entries,
 	};
 	int ret;
 
-	if (max && !entries)
+	if ((max && !entries) || entry_size < offsetof(struct ksm_area_info, pages_registered) ||
+	    entry_size > UINT32_MAX)
 		return -EINVAL;
+	l.entry_size = (uint32_t)entry_size;
 	if (entries)
-		memset(entries, 0, (size_t)max * sizeof(*entries));
+		memset(entries, 0, (size_t)max * entry_size);
 	ret = ksmdev_ioctl(devfd, KSM_LIST_AREAS, (unsigned long)&l);
 	if (ret < 0)
 		return ret;
 	return l.total > INT32_MAX ? INT32_MAX : (int)l.total;
-}
-
-KSMDEV_EXPORT uint64_t ksmdev_bytes_saved(const struct ksm_stats *st)
-{
-	/* zero_pages is 0 from modules that do not know it (size-versioned). */
-	return st ? (st->pages_sharing + st->zero_pages) * (uint64_t)ksmdev_page_size() : 0;
 }
 
 KSMDEV_EXPORT const char *ksmdev_strerror(int err)

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <linux/ksmdev.h>
 
 #ifdef __cplusplus
@@ -74,17 +75,58 @@ int ksmdev_autotune_set(int devfd, unsigned int target_scan_ms,
 /* Current auto-tuning settings.  (LIBKSMDEV_1.1) */
 int ksmdev_autotune_get(int devfd, struct ksm_autotune *at);
 
-/* Statistics: whole system, or one area.  @st is filled completely. */
-int ksmdev_stats(int devfd, struct ksm_stats *st);
-int ksmdev_area_stats(int areafd, struct ksm_stats *st);
+/*
+ * Statistics: whole system, or one area.  @st is filled completely: with
+ * what the driver knows, zeroes beyond.
+ *
+ * The structures grow at the end from one release to the next, so the
+ * library is told how big the caller's are: the *_sized functions are
+ * the library's entry points, the short names pass sizeof for you.  A
+ * program built against an older header keeps working with a newer
+ * library, and the reverse.
+ */
+int ksmdev_stats_sized(int devfd, struct ksm_stats *st, size_t size);
+int ksmdev_area_stats_sized(int areafd, struct ksm_stats *st, size_t size);
+
+static inline int ksmdev_stats(int devfd, struct ksm_stats *st)
+{
+	return ksmdev_stats_sized(devfd, st, sizeof(*st));
+}
+
+static inline int ksmdev_area_stats(int areafd, struct ksm_stats *st)
+{
+	return ksmdev_area_stats_sized(areafd, st, sizeof(*st));
+}
+
 /*
  * List shared memory areas (all with CAP_SYS_ADMIN, else the caller's
  * user's): fills up to @max entries, returns how many areas there are
  * (which may be more than @max).  @entries may be NULL when @max is 0.
  */
-int ksmdev_list_areas(int devfd, struct ksm_area_info *entries, unsigned int max);
-/* Bytes of memory the merged pages in @st save. */
-uint64_t ksmdev_bytes_saved(const struct ksm_stats *st);
+int ksmdev_list_areas_sized(int devfd, struct ksm_area_info *entries,
+			    size_t entry_size, unsigned int max);
+
+static inline int ksmdev_list_areas(int devfd, struct ksm_area_info *entries,
+				    unsigned int max)
+{
+	return ksmdev_list_areas_sized(devfd, entries, sizeof(*entries), max);
+}
+
+/*
+ * Bytes of memory the merged pages in @st save: pages_sharing, plus
+ * zero_pages when the driver filled that field, times the page size.
+ */
+static inline uint64_t ksmdev_bytes_saved(const struct ksm_stats *st)
+{
+	uint64_t pages;
+
+	if (!st)
+		return 0;
+	pages = st->pages_sharing;
+	if (st->size >= offsetof(struct ksm_stats, zero_pages) + sizeof(st->zero_pages))
+		pages += st->zero_pages;
+	return pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
 
 /* A description of @err (a negative errno from this library). */
 const char *ksmdev_strerror(int err);

@@ -119,8 +119,11 @@ awk '/^LIBKSMDEV_[0-9.]+ *[{]/ { v = $1 }
      /^[ \t]+[a-z_0-9]+;/ { gsub(/[ \t;]/, ""); print $0, v }' \
 	"$KTEST_TOP/lib/libksmdev.map" | sort >"$work/expected.txt"
 for f in $funcs; do echo "$f"; done | sort >"$work/header.txt"
-cut -d' ' -f1 "$work/expected.txt" | sort | cmp -s - "$work/header.txt" ||
-	fail "lib/libksmdev.map does not list exactly the header's functions"
+# Every exported function is declared in the header (the header also has
+# static inline wrappers, which are not exported).
+cut -d' ' -f1 "$work/expected.txt" | sort | comm -23 - "$work/header.txt" >"$work/undeclared.txt"
+[ -s "$work/undeclared.txt" ] &&
+	fail "lib/libksmdev.map exports functions the header does not declare: $(cat "$work/undeclared.txt")"
 if ! cmp -s "$work/exported.txt" "$work/expected.txt"; then
 	fail "exported symbols (name version) differ from the map file's:"
 	diff "$work/expected.txt" "$work/exported.txt" | sed 's/^/    /' >&2
@@ -130,12 +133,12 @@ for v in $(cut -d' ' -f2 "$work/expected.txt" | sort -u); do
 		fail "no version definition $v in $so"
 done
 
-# The static library defines the same functions.
+# The static library defines the same functions as the shared one.
 nm -g --defined-only "$lib/libksmdev.a" 2>/dev/null |
 	awk '$2 == "T" { print $3 }' | sort >"$work/static.txt"
-echo "$funcs" >"$work/funcs.txt"
+cut -d' ' -f1 "$work/expected.txt" | sort >"$work/funcs.txt"
 cmp -s "$work/static.txt" "$work/funcs.txt" || {
-	fail "libksmdev.a does not define exactly the header's functions:"
+	fail "libksmdev.a does not define exactly the exported functions:"
 	diff "$work/funcs.txt" "$work/static.txt" | sed 's/^/    /' >&2
 }
 
