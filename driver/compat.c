@@ -134,6 +134,14 @@ static int ksm_find_kallsyms(void)
 	return 0;
 }
 
+/*
+ * One more symbol to require, for testing the refusal path: loading with
+ * require_symbol=<name of no symbol> must fail and name it.
+ */
+static char *require_symbol;
+module_param(require_symbol, charp, 0444);
+MODULE_PARM_DESC(require_symbol, "also require this kernel symbol (for testing)");
+
 /**
  * ksm_compat_init - resolve every core-mm internal ksmdev needs
  *
@@ -147,6 +155,11 @@ int ksm_compat_init(void)
 	err = ksm_find_kallsyms();
 	if (err)
 		return err;
+	if (require_symbol && !ksm_kallsyms_lookup_name(require_symbol)) {
+		pr_err("core-mm symbol %s not found in this kernel; ksmdev cannot load\n",
+		       require_symbol);
+		missing++;
+	}
 	for (i = 0; i < ARRAY_SIZE(ksm_symbols); i++) {
 		const struct ksm_symbol *s = &ksm_symbols[i];
 		unsigned long addr = ksm_kallsyms_lookup_name(s->name);
