@@ -128,13 +128,15 @@ if mk install install-dkms; then
 	have_ksmctl=1 have_preload=1 have_conf=1 have_dkms=1
 else
 	rm -rf "$inst"
+	have_ksmctl=0 have_preload=0 have_conf=0 have_dkms=0
 	if ! mk install-lib; then
 		no_target install-lib || { cat "$work/make.log" >&2; die "make install-lib failed"; }
-		info "no install-lib target: installing the library with 'make install'"
+		info "no install-lib target: installing with 'make install'"
 		mk install || { cat "$work/make.log" >&2; die "make install failed"; }
+		[ -x "$inst$prefix/sbin/ksmctl" ] && have_ksmctl=1
 	fi
-	have_ksmctl=0 have_preload=0 have_conf=0 have_dkms=0
-	install_part ksmctl install-ksmctl build/tools/ksmctl && have_ksmctl=1
+	[ $have_ksmctl = 1 ] ||
+		{ install_part ksmctl install-ksmctl build/install/ksmctl && have_ksmctl=1; }
 	install_part preload install-preload build/lib/libksmdev-preload.so tools/ksmdev-run &&
 		have_preload=1
 	install_part conf install-conf udev/60-ksmdev.rules && have_conf=1
@@ -201,21 +203,26 @@ done
 [ -c /dev/ksm ] || die "/dev/ksm did not appear after loading the installed module"
 info "loaded $moddir/ksmdev.ko with modprobe (options from $confdir)"
 
-# The documented options line: every parameter of the module, no other;
-# loaded, each has the value it gives.
+# The installed modprobe.d file describes every parameter of the module
+# ("# name=..."), sets none, and its commented-out options line names
+# only parameters the module has; loaded with that line, each parameter
+# has the value the line gives.
 if [ $have_conf = 1 ]; then
 	params=$(modinfo -F parm "$moddir/ksmdev.ko" | cut -d: -f1 | sort)
+	described=$(sed -n 's/^#[[:space:]]\{1,\}\([a-z_]*\)=.*/\1/p' "$confdir/ksmdev.conf" | sort)
+	if [ "$described" = "$params" ]; then
+		info "module parameters, all described in modprobe.d: $(oneline "$params")"
+	else
+		fail "$confdir/ksmdev.conf describes '$(oneline "$described")'," \
+			"the module has '$(oneline "$params")'"
+	fi
+	grep -q '^[^#]' "$confdir/ksmdev.conf" && fail "$confdir/ksmdev.conf sets something"
 	line=$(sed -n 's/^#[[:space:]]*\(options[[:space:]]\{1,\}ksmdev[[:space:]].*\)/\1/p' \
 		"$confdir/ksmdev.conf")
 	[ -n "$line" ] || fail "$confdir/ksmdev.conf has no '#options ksmdev ...' line"
-	documented=$(echo "$line" | tr ' ' '\n' | sed -n 's/=.*//p' | sort)
-	[ "$documented" = "$params" ] ||
-		fail "the options line names '$(oneline "$documented")', the module has '$(oneline "$params")'"
-	for p in $params; do
-		grep -Eq "^#[[:space:]]+$p=" "$confdir/ksmdev.conf" ||
-			fail "$confdir/ksmdev.conf does not describe $p"
+	for p in $(echo "$line" | tr ' ' '\n' | sed -n 's/=.*//p'); do
+		echo "$params" | grep -qx "$p" || fail "the options line names $p, which ksmdev does not have"
 	done
-	grep -q '^[^#]' "$confdir/ksmdev.conf" && fail "$confdir/ksmdev.conf sets something"
 
 	mkdir -p "$work/options.d"
 	echo "$line" >"$work/options.d/ksmdev.conf"
@@ -238,7 +245,6 @@ if [ $have_conf = 1 ]; then
 	done
 	rmmod ksmdev || die "rmmod ksmdev failed"
 	modprobe_inst "$confdir" ksmdev || die "reloading the installed module failed"
-	info "the options line names every module parameter: $(oneline "$params")"
 	grep -q 'GROUP="ksmdev"' "$inst/lib/udev/rules.d/60-ksmdev.rules" ||
 		fail "the installed udev rule does not give /dev/ksm to the group ksmdev"
 fi
