@@ -43,7 +43,7 @@ die() { say "FAIL: $*" >&2; exit 1; }
 # ------------------------------------------------------------ tools
 
 need=
-for p in dpkg-dev debhelper dh-dkms lintian; do
+for p in build-essential dpkg-dev debhelper dh-dkms lintian; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q ' installed$' ||
 		need="$need $p"
 done
