@@ -410,14 +410,15 @@ def frozen(d, w1, w2):
         check(a['uid'] == 65534 and a['regions'] == regions and a['pages_registered'] == pages and
               a['bytes_registered'] == pages * PS and a['pages_merged'] == pages and
               a['bytes_saved'] == a['pages_sharing'] * PS and
-              a['pages_sharing'] == a['pages_merged'] - a['pages_shared'],
+              a['pages_sharing'] == a['pages_merged'] - a['pages_shared'] and
+              a['domain'] == 0 and a['domain_kind'] == 'default',
               f'ps --json area of {pid}: {a}')
     for f in ('pages_shared', 'pages_sharing', 'pages_merged'):
         check(sum(a[f] for a in areas) == sy[f], f'ps --json: areas\' {f} do not add up to {sy[f]}')
 
     # ps, text
     lines = read(d + '/ps.txt').splitlines()
-    check(lines[0].split() == ['PID', 'COMMAND', 'REGIONS', 'REGISTERED', 'MERGED', 'SAVED'],
+    check(lines[0].split() == ['PID', 'COMMAND', 'REGIONS', 'REGISTERED', 'MERGED', 'SAVED', 'DOMAIN'],
           f'ps header: {lines[0]!r}')
     check(len(lines) == 3, f'ps: {len(lines) - 1} rows')
     rows = {}
@@ -428,7 +429,7 @@ def frozen(d, w1, w2):
         check(pid in rows, f'ps: no row for {pid}')
         c, rest = rows[pid]
         want = [str(regions)] + human(pages * PS).split() + [str(pages)] + \
-            human(a['pages_sharing'] * PS).split()
+            human(a['pages_sharing'] * PS).split() + ['default']
         check(c == text_safe(comm) and rest == want,
               f'ps row of {pid}: {c!r} {rest}, want {text_safe(comm)!r} {want}')
     check(rows[w2][0] == 'ks"m\\x?y?', f'ps comm {rows[w2][0]!r}')
@@ -438,7 +439,7 @@ def frozen(d, w1, w2):
     check(samples[('ksmdev_areas', ())] == 2, 'ksmdev_areas')
     for pid, (comm, regions, pages) in exp.items():
         a = by[pid]
-        lab = (('comm', comm.decode('utf-8', 'replace')), ('pid', str(pid)))
+        lab = (('comm', comm.decode('utf-8', 'replace')), ('domain', 'default'), ('pid', str(pid)))
         for name, v in (('ksmdev_area_regions', regions),
                         ('ksmdev_area_registered_bytes', pages * PS),
                         ('ksmdev_area_pages_merged', pages),
@@ -466,12 +467,14 @@ def watch_objs(path, count):
     lines = text.splitlines()
     check(count is None or len(lines) == count, f'{path}: {len(lines)} lines, want {count}')
     objs = [json.loads(l) for l in lines]
-    keys = {'time', 'seconds', 'running', 'pages_merged_per_sec', 'pages_scanned_per_sec',
+    keys = {'time', 'seconds', 'running', 'pages_to_scan', 'autotune',
+            'pages_merged_per_sec', 'pages_scanned_per_sec',
             'full_scans', 'pages_scanned', 'pages_merged', 'pages_shared', 'pages_sharing',
             'regions', 'bytes_saved'}
     for o in objs:
         check(set(o) == keys, f'{path}: keys {set(o) ^ keys}')
         check(o['bytes_saved'] == o['pages_sharing'] * PS, f'{path}: bytes_saved {o}')
+        check(o['autotune'] is False and o['pages_to_scan'] > 0, f'{path}: batch size {o}')
     return objs
 
 
@@ -504,7 +507,7 @@ def watch_json(path, count, interval, t0, t1):
 
 
 LINE = re.compile(r'\d\d:\d\d:\d\d running merged [+-]\d+\.\d pages/s, scanned (\d+\.\d) pages/s, '
-                  r'full scans \d+, shared 1024, sharing 3584, saved 14\.0 MiB')
+                  r'pages_to_scan 2000, full scans \d+, shared 1024, sharing 3584, saved 14\.0 MiB')
 
 
 def watch_lines(path, count):
@@ -519,7 +522,8 @@ def watch_tty(path, count):
     text = read(path)
     check(text.count('\033[H\033[2J') == count, f'{path}: {text.count(chr(27) + "[H")} screens')
     for s in ('ksmctl watch: /dev/ksm every 0.2 s', 'scanner          running',
-              'pages merged/s', 'pages scanned/s', 'memory saved     14.0 MiB'):
+              'pages merged/s', 'pages scanned/s', 'pages_to_scan    2000 (fixed)',
+              'memory saved     14.0 MiB'):
         check(s in text, f'{path}: no {s!r}')
 
 
@@ -527,7 +531,7 @@ def help_text(path):
     lines = read(path).splitlines()
     check(lines[0].startswith('Usage: ksmctl'), f'--help: {lines[0]!r}')
     check(len(lines) <= 24 and max(map(len, lines)) <= 80, '--help does not fit a screen')
-    for w in ('status', 'start', 'stop', 'info', 'ps', 'areas', 'watch', '--json',
+    for w in ('status', 'start', 'stop', 'info', 'autotune', 'set', 'ps', 'areas', 'watch', '--json',
               '--prometheus', '--device', '--interval', '--count', '--version'):
         check(w in read(path), f'--help does not mention {w}')
 
@@ -669,7 +673,7 @@ for args in "sta" "start" "start 0 1000" "start 1 2 3" "watch --count 0" "--bogu
 Try 'ksmctl --help' for more information."
 done
 kc 2 sta
-expect_err "ksmctl: unknown command 'sta' (commands: status, start, stop, info, ps, areas, watch)
+expect_err "ksmctl: unknown command 'sta' (commands: status, start, stop, info, autotune, set, ps, areas, watch)
 Try 'ksmctl --help' for more information."
 kc 2 start abc 1000
 expect_err_has "start: invalid <npages> 'abc'"

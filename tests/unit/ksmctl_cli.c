@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * ksmctl argument parsing (tools/ksmctl/cli.c): exact command names only,
- * start's two unsigned numbers, watch -n/--count, which commands take
+ * start's two unsigned numbers, autotune's target and CPU budget, set's
+ * parameter names and values, watch -n/--count, which commands take
  * --json and --prometheus, unknown options, all without a device.
  */
 #include <stdarg.h>
@@ -75,7 +76,7 @@ static void exact_command_names(void **state)
 		{ "status", KSMCTL_CMD_STATUS }, { "stop", KSMCTL_CMD_STOP },
 		{ "info", KSMCTL_CMD_INFO }, { "ps", KSMCTL_CMD_PS },
 		{ "areas", KSMCTL_CMD_PS }, { "watch", KSMCTL_CMD_WATCH },
-		{ "help", KSMCTL_CMD_HELP },
+		{ "help", KSMCTL_CMD_HELP }, { "autotune", KSMCTL_CMD_AUTOTUNE },
 	};
 	struct ksmctl_opts o;
 
@@ -86,13 +87,16 @@ static void exact_command_names(void **state)
 	}
 	assert_ok(&o, "start", "1", "0");
 	assert_int_equal(o.cmd, KSMCTL_CMD_START);
+	assert_ok(&o, "set", "smart_scan", "1");
+	assert_int_equal(o.cmd, KSMCTL_CMD_SET);
 }
 
 static void no_prefix_matching(void **state)
 {
 	static const char *const bad[] = {
 		"sta", "stat", "star", "sto", "inf", "p", "are", "wat", "STATUS",
-		"Status", "status ", "statuses", "psx", "", "-",
+		"Status", "status ", "statuses", "psx", "", "-", "auto", "autotun",
+		"autotuning", "AUTOTUNE", "se", "sets", "Set",
 	};
 	struct ksmctl_opts o;
 
@@ -133,6 +137,145 @@ static void start_needs_two_unsigned_numbers(void **state)
 	assert_usage(&o, "<sleep_usecs> '1.5'", "start", "1", "1.5");
 	assert_usage(&o, "<npages> must be at least 1", "start", "0", "1");
 	assert_usage(&o, "unexpected argument '3'", "start", "1", "2", "3");
+}
+
+static void autotune_arguments(void **state)
+{
+	struct ksmctl_opts o;
+
+	(void)state;
+	/* No arguments: show the settings. */
+	assert_ok(&o, "autotune");
+	assert_int_equal(o.cmd, KSMCTL_CMD_AUTOTUNE);
+	assert_int_equal(o.autotune, KSMCTL_AUTOTUNE_SHOW);
+	assert_ok(&o, "autotune", "--json");
+	assert_int_equal(o.autotune, KSMCTL_AUTOTUNE_SHOW);
+	assert_int_equal(o.format, KSMCTL_FMT_JSON);
+	assert_ok(&o, "autotune", "off");
+	assert_int_equal(o.autotune, KSMCTL_AUTOTUNE_OFF);
+	assert_ok(&o, "autotune", "1000", "100");
+	assert_int_equal(o.autotune, KSMCTL_AUTOTUNE_ON);
+	assert_int_equal(o.target_ms, 1000);
+	assert_int_equal(o.max_cpu_permille, 100);
+	/* The bounds themselves are accepted. */
+	assert_ok(&o, "autotune", "100", "1");
+	assert_int_equal(o.target_ms, 100);
+	assert_int_equal(o.max_cpu_permille, 1);
+	assert_ok(&o, "autotune", "4294967295", "1000");
+	assert_int_equal(o.target_ms, 4294967295u);
+	assert_int_equal(o.max_cpu_permille, 1000);
+	assert_ok(&o, "-d", "/dev/x", "autotune", "500", "250");
+	assert_int_equal(o.target_ms, 500);
+
+	/* target < 100, permille outside 1..1000: usage errors. */
+	assert_usage(&o, "<target_ms> must be at least 100, not 99", "autotune", "99", "100");
+	assert_usage(&o, "<target_ms> must be at least 100, not 0", "autotune", "0", "100");
+	assert_usage(&o, "<max_cpu_permille> must be from 1 to 1000, not 0", "autotune", "1000", "0");
+	assert_usage(&o, "<max_cpu_permille> must be from 1 to 1000, not 1001",
+		     "autotune", "1000", "1001");
+	assert_usage(&o, "invalid <target_ms> 'fast'", "autotune", "fast", "100");
+	assert_usage(&o, "invalid <target_ms> 'on'", "autotune", "on");
+	assert_usage(&o, "invalid <target_ms> '1.5'", "autotune", "1.5", "100");
+	assert_usage(&o, "invalid <target_ms> '4294967296'", "autotune", "4294967296", "100");
+	assert_usage(&o, "invalid <target_ms> '-5'", "autotune", "-5", "100");
+	assert_usage(&o, "invalid <max_cpu_permille> '10%'", "autotune", "1000", "10%");
+	assert_usage(&o, "invalid <max_cpu_permille> '-1'", "autotune", "1000", "-1");
+	assert_usage(&o, "invalid <max_cpu_permille> ''", "autotune", "1000", "");
+	/* An invalid target is named before the missing budget. */
+	assert_usage(&o, "<target_ms> must be at least 100", "autotune", "50");
+	assert_usage(&o, "missing <max_cpu_permille>", "autotune", "1000");
+	assert_usage(&o, "unexpected argument 'now' after 'off'", "autotune", "off", "now");
+	assert_usage(&o, "unexpected argument '-1' after 'off'", "autotune", "off", "-1");
+	assert_usage(&o, "autotune: unexpected argument '3'", "autotune", "1000", "100", "3");
+	/* Only showing the settings has a JSON form; none has Prometheus. */
+	assert_usage(&o, "--json applies only to", "autotune", "1000", "100", "--json");
+	assert_usage(&o, "--json applies only to", "--json", "autotune", "off");
+	assert_usage(&o, "--prometheus applies only to status and ps", "autotune", "--prometheus");
+	assert_usage(&o, "--count applies only to watch", "autotune", "-c", "2");
+}
+
+static void set_arguments(void **state)
+{
+	static const struct {
+		const char *name, *value;
+		enum ksmctl_param param;
+		unsigned int want;
+	} ok[] = {
+		{ "smart_scan", "0", KSMCTL_PARAM_SMART_SCAN, 0 },
+		{ "smart_scan", "1", KSMCTL_PARAM_SMART_SCAN, 1 },
+		{ "smart_scan", "off", KSMCTL_PARAM_SMART_SCAN, 0 },
+		{ "smart_scan", "on", KSMCTL_PARAM_SMART_SCAN, 1 },
+		{ "use_zero_pages", "1", KSMCTL_PARAM_USE_ZERO_PAGES, 1 },
+		{ "use_zero_pages", "Y", KSMCTL_PARAM_USE_ZERO_PAGES, 1 },
+		{ "use_zero_pages", "N", KSMCTL_PARAM_USE_ZERO_PAGES, 0 },
+		{ "use_zero_pages", "yes", KSMCTL_PARAM_USE_ZERO_PAGES, 1 },
+		{ "use_zero_pages", "false", KSMCTL_PARAM_USE_ZERO_PAGES, 0 },
+		{ "domain_policy", "0", KSMCTL_PARAM_DOMAIN_POLICY, 0 },
+		{ "domain_policy", "1", KSMCTL_PARAM_DOMAIN_POLICY, 1 },
+		{ "domain_policy", "2", KSMCTL_PARAM_DOMAIN_POLICY, 2 },
+	};
+	struct ksmctl_opts o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_ok(&o, "set", ok[i].name, ok[i].value);
+		assert_int_equal(o.cmd, KSMCTL_CMD_SET);
+		assert_int_equal(o.param, ok[i].param);
+		assert_int_equal(o.param_value, ok[i].want);
+	}
+
+	assert_usage(&o, "set: missing <name> and <value>", "set");
+	assert_usage(&o, "set: missing <value> for use_zero_pages", "set", "use_zero_pages");
+	assert_usage(&o, "set: unknown parameter 'run' (parameters: smart_scan, use_zero_pages, domain_policy)",
+		     "set", "run", "1");
+	assert_usage(&o, "unknown parameter 'smart'", "set", "smart");
+	assert_usage(&o, "unknown parameter 'SMART_SCAN'", "set", "SMART_SCAN", "1");
+	assert_usage(&o, "unknown parameter '-1'", "set", "-1");
+	assert_usage(&o, "invalid value '2' for smart_scan (expected 0 or 1, off or on)",
+		     "set", "smart_scan", "2");
+	assert_usage(&o, "invalid value 'maybe' for use_zero_pages", "set", "use_zero_pages", "maybe");
+	assert_usage(&o, "invalid value '' for use_zero_pages", "set", "use_zero_pages", "");
+	assert_usage(&o, "invalid value '3' for domain_policy (expected 0, 1 or 2)",
+		     "set", "domain_policy", "3");
+	assert_usage(&o, "invalid value '01' for domain_policy", "set", "domain_policy", "01");
+	assert_usage(&o, "invalid value 'on' for domain_policy", "set", "domain_policy", "on");
+	assert_usage(&o, "invalid value '-1' for domain_policy", "set", "domain_policy", "-1");
+	assert_usage(&o, "set: unexpected argument 'x'", "set", "smart_scan", "1", "x");
+	assert_usage(&o, "--json applies only to", "set", "smart_scan", "1", "--json");
+	assert_usage(&o, "--prometheus applies only to", "set", "smart_scan", "1", "--prometheus");
+}
+
+static void param_parsers(void **state)
+{
+	unsigned int v = 99;
+
+	(void)state;
+	assert_string_equal(ksmctl_param_name(KSMCTL_PARAM_SMART_SCAN), "smart_scan");
+	assert_string_equal(ksmctl_param_name(KSMCTL_PARAM_USE_ZERO_PAGES), "use_zero_pages");
+	assert_string_equal(ksmctl_param_name(KSMCTL_PARAM_DOMAIN_POLICY), "domain_policy");
+	assert_int_equal(ksmctl_param_lookup("domain_policy"), KSMCTL_PARAM_DOMAIN_POLICY);
+	assert_int_equal(ksmctl_param_lookup("domain_polic"), -1);
+	assert_int_equal(ksmctl_param_lookup(NULL), -1);
+	assert_int_equal(ksmctl_parse_param_value(KSMCTL_PARAM_SMART_SCAN, "true", &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(ksmctl_parse_param_value(KSMCTL_PARAM_SMART_SCAN, "1 ", &v), -1);
+	assert_int_equal(ksmctl_parse_param_value(KSMCTL_PARAM_SMART_SCAN, NULL, &v), -1);
+	assert_int_equal(ksmctl_parse_param_value(KSMCTL_PARAM_DOMAIN_POLICY, "2", &v), 0);
+	assert_int_equal(v, 2);
+
+	/* Parameter files as sysfs shows them. */
+	assert_int_equal(ksmctl_parse_param_text("Y\n"), 1);
+	assert_int_equal(ksmctl_parse_param_text("N\n"), 0);
+	assert_int_equal(ksmctl_parse_param_text("Y"), 1);
+	assert_int_equal(ksmctl_parse_param_text("2\n"), 2);
+	assert_int_equal(ksmctl_parse_param_text("0\n"), 0);
+	assert_int_equal(ksmctl_parse_param_text(""), -1);
+	assert_int_equal(ksmctl_parse_param_text("\n"), -1);
+	assert_int_equal(ksmctl_parse_param_text("y\n"), -1);
+	assert_int_equal(ksmctl_parse_param_text("Y\nN\n"), -1);
+	assert_int_equal(ksmctl_parse_param_text("-1\n"), -1);
+	assert_int_equal(ksmctl_parse_param_text("99999999999999999999\n"), -1);
+	assert_int_equal(ksmctl_parse_param_text(NULL), -1);
 }
 
 static void commands_without_arguments(void **state)
@@ -310,6 +453,10 @@ static void number_parsers(void **state)
 	assert_int_equal(ksmctl_parse_uint("10", 10, &v), 0);
 	assert_int_equal(v, 10);
 	assert_int_equal(ksmctl_parse_uint("11", 10, &v), -1);
+	/* A single digit above the maximum. */
+	assert_int_equal(ksmctl_parse_uint("3", 2, &v), -1);
+	assert_int_equal(ksmctl_parse_uint("9", 0, &v), -1);
+	assert_int_equal(ksmctl_parse_uint("0", 0, &v), 0);
 	assert_int_equal(ksmctl_parse_uint("18446744073709551615", ~0UL, &v), 0);
 	assert_true(v == ~0UL);
 	assert_int_equal(ksmctl_parse_uint("18446744073709551616", ~0UL, &v), -1);
@@ -346,6 +493,9 @@ static void help_fits_a_screen(void **state)
 	assert_non_null(strstr(ksmctl_usage_text, "--json"));
 	assert_non_null(strstr(ksmctl_usage_text, "--device"));
 	assert_non_null(strstr(ksmctl_usage_text, "watch"));
+	assert_non_null(strstr(ksmctl_usage_text, "autotune [MS PERMILLE|off]"));
+	assert_non_null(strstr(ksmctl_usage_text, "set PARAM VALUE"));
+	assert_non_null(strstr(ksmctl_usage_text, "domain_policy"));
 }
 
 int main(void)
@@ -355,6 +505,9 @@ int main(void)
 		cmocka_unit_test(exact_command_names),
 		cmocka_unit_test(no_prefix_matching),
 		cmocka_unit_test(start_needs_two_unsigned_numbers),
+		cmocka_unit_test(autotune_arguments),
+		cmocka_unit_test(set_arguments),
+		cmocka_unit_test(param_parsers),
 		cmocka_unit_test(commands_without_arguments),
 		cmocka_unit_test(watch_interval),
 		cmocka_unit_test(watch_count),

@@ -3,7 +3,8 @@
  * ksmctl output formatting (tools/ksmctl/format.c): human units at their
  * boundaries, JSON string escaping of command names, Prometheus label
  * escaping and the exposition format's HELP/TYPE rules, the 2009 info
- * line, watch rates.  Pure functions only: no device, no libksmdev.
+ * line, merge domain names, auto-tuning and module parameters in status,
+ * watch rates.  Pure functions only: no device, no libksmdev.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -208,7 +209,80 @@ static struct ksmctl_status sample_status(void)
 	s.stats.zero_pages = 0;
 	s.page_size = 4096;
 	s.bytes_saved = 9 * 4096;
+	s.have_autotune = 1;
+	s.autotune.size = sizeof(s.autotune);
+	s.autotune.flags = KSM_AUTOTUNE_ON;
+	s.autotune.target_scan_ms = 1500;
+	s.autotune.max_cpu_permille = 125;
+	s.smart_scan = 1;
+	s.use_zero_pages = 0;
+	s.domain_policy = 1;
 	return s;
+}
+
+/* A status from a module before auto-tuning and the newer parameters. */
+static void make_old(struct ksmctl_status *s)
+{
+	s->stats.size = KSM_STATS_SIZE_V1;
+	s->have_autotune = 0;
+	memset(&s->autotune, 0, sizeof(s->autotune));
+	s->smart_scan = s->use_zero_pages = s->domain_policy = -1;
+}
+
+static void domain_names(void **state)
+{
+	static const struct {
+		uint64_t domain;
+		const char *name, *kind;
+	} cases[] = {
+		{ 0, "default", "default" },
+		{ 1, "1", "numbered" },
+		{ 42, "42", "numbered" },
+		{ (1ULL << 63) - 1, "9223372036854775807", "numbered" },
+		{ 1ULL << 63, "user:0", "user" },
+		{ (1ULL << 63) | 1000, "user:1000", "user" },
+		{ (1ULL << 63) | 65534, "user:65534", "user" },
+		{ (1ULL << 63) | 4294967295ULL, "user:4294967295", "user" },
+	};
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ksmctl_domain_name(cases[i].domain, buf, sizeof(buf));
+		if (strcmp(buf, cases[i].name) || strcmp(ksmctl_domain_kind(cases[i].domain), cases[i].kind))
+			fail_msg("domain %llu: '%s' (%s), want '%s' (%s)",
+				 (unsigned long long)cases[i].domain, buf,
+				 ksmctl_domain_kind(cases[i].domain), cases[i].name, cases[i].kind);
+	}
+	/* Short buffers are truncated, never overrun. */
+	memset(buf, 'x', sizeof(buf));
+	ksmctl_domain_name((1ULL << 63) | 65534, buf, 6);
+	assert_string_equal(buf, "user:");
+	assert_int_equal(buf[6], 'x');
+}
+
+static void autotune_settings(void **state)
+{
+	struct ksm_autotune at = { .size = sizeof(at), .flags = KSM_AUTOTUNE_ON,
+				   .target_scan_ms = 2000, .max_cpu_permille = 50 };
+	struct ksm_kthread_info k = { .sleep = 20000, .pages_to_scan = 4242, .flags = 1 };
+	char *out;
+
+	(void)state;
+	CAPTURE(out, ksmctl_print_autotune_text(f, &at, &k));
+	assert_string_equal(out, "autotune on, target_scan_ms 2000, max_cpu_permille 50, pages_to_scan 4242\n");
+	free(out);
+	CAPTURE(out, ksmctl_print_autotune_json(f, &at, &k));
+	assert_string_equal(out, "{\"enabled\":true,\"target_scan_ms\":2000,\"max_cpu_permille\":50,"
+			    "\"pages_to_scan\":4242}\n");
+	free(out);
+	at.flags = 0;
+	CAPTURE(out, ksmctl_print_autotune_text(f, &at, &k));
+	assert_string_equal(out, "autotune off, target_scan_ms 2000, max_cpu_permille 50, pages_to_scan 4242\n");
+	free(out);
+	CAPTURE(out, ksmctl_print_autotune_json(f, &at, &k));
+	assert_contains(out, "{\"enabled\":false,");
+	free(out);
 }
 
 static void info_line_is_2009_format(void **state)
@@ -248,7 +322,40 @@ static void status_text(void **state)
 	assert_contains(out, "scanner CPU:     5.7% (recent batches)\n");
 	assert_contains(out, "memory saved:    36.0 KiB (36864 bytes, 9 pages of 4096 bytes)");
 	assert_contains(out, "1 of 4 max_kernel_pages (25.0%), 7 merges refused");
+	assert_contains(out, "auto-tuning:     on (full scan in about 1500 ms, at most 12.5% of a CPU; "
+			"pages_to_scan now 100)\n");
+	assert_contains(out, "smart scanning:  on (module parameter smart_scan)\n");
+	assert_contains(out, "zero-page mode:  off (module parameter use_zero_pages)\n");
+	assert_contains(out, "domain policy:   1 (numbered domains other than 0 need CAP_SYS_ADMIN)\n");
+	/* Every line is "label: value", the label padded to one column. */
+	for (const char *l = out; *l; l = strchr(l, '\n') + 1) {
+		const char *colon = strchr(l, ':');
+
+		assert_non_null(colon);
+		assert_true(colon < strchr(l, '\n'));
+		assert_true(colon - l < 16 && l[16] == ' ' && l[17] != ' ');
+	}
 	free(out);
+
+	s.autotune.flags = 0;
+	s.smart_scan = 0;
+	s.use_zero_pages = 1;
+	s.domain_policy = 2;
+	CAPTURE(out, ksmctl_print_status_text(f, &s));
+	assert_contains(out, "auto-tuning:     off\n");
+	assert_contains(out, "smart scanning:  off (");
+	assert_contains(out, "zero-page mode:  on (");
+	assert_contains(out, "domain policy:   2 (as 1, and unprivileged areas always go to their user's domain)\n");
+	free(out);
+	s.domain_policy = 0;
+	CAPTURE(out, ksmctl_print_status_text(f, &s));
+	assert_contains(out, "domain policy:   0 (anyone may join any domain)\n");
+	free(out);
+	s.domain_policy = 7;	/* a future policy: the number alone */
+	CAPTURE(out, ksmctl_print_status_text(f, &s));
+	assert_contains(out, "domain policy:   7\n");
+	free(out);
+	s = sample_status();
 
 	/* A module from before smart scanning: no pages_skipped and later. */
 	s.stats.size = offsetof(struct ksm_stats, pages_skipped);
@@ -260,13 +367,17 @@ static void status_text(void **state)
 	assert_contains(out, "1 of 4 max_kernel_pages (25.0%), 7 merges refused");
 	free(out);
 
-	/* An older module fills only the 2009 fields. */
-	s.stats.size = KSM_STATS_SIZE_V1;
+	/* An older module fills only the 2009 fields, has no new parameters. */
+	make_old(&s);
 	s.scanner.flags = 0;
 	CAPTURE(out, ksmctl_print_status_text(f, &s));
 	assert_contains(out, "scanner:         stopped");
 	assert_contains(out, "KSM page cap:    unknown");
 	assert_null(strstr(out, "skipped"));
+	assert_contains(out, "auto-tuning:     unknown (the loaded ksmdev module does not support it)\n");
+	assert_contains(out, "smart scanning:  unknown (cannot read module parameter smart_scan)\n");
+	assert_contains(out, "zero-page mode:  unknown (cannot read module parameter use_zero_pages)\n");
+	assert_contains(out, "domain policy:   unknown (cannot read module parameter domain_policy)\n");
 	free(out);
 }
 
@@ -279,14 +390,25 @@ static void status_json(void **state)
 	CAPTURE(out, ksmctl_print_status_json(f, &s));
 	assert_string_equal(out,
 		"{\"scanner\":{\"running\":true,\"flags\":1,\"pages_to_scan\":100,\"sleep_usecs\":20000},"
+		"\"autotune\":{\"enabled\":true,\"target_scan_ms\":1500,\"max_cpu_permille\":125,"
+		"\"pages_to_scan\":100},\"smart_scan\":true,\"use_zero_pages\":false,\"domain_policy\":1,"
 		"\"pages_shared\":1,\"pages_sharing\":9,\"pages_unshared\":5,\"pages_volatile\":2,"
 		"\"pages_merged\":10,\"full_scans\":3,\"pages_scanned\":45,\"regions\":1,"
 		"\"page_size\":4096,\"bytes_saved\":36864,\"pages_skipped\":11,\"zero_pages\":0,"
 		"\"last_scan_ms\":1234,\"scanner_cpu_permille\":57,\"max_kernel_pages\":4,"
 		"\"cap_refusals\":7,\"cap_used_percent\":25.00}\n");
 	free(out);
-	s.stats.size = KSM_STATS_SIZE_V1;
+	s.autotune.flags = 0;
+	s.use_zero_pages = 1;
+	s.domain_policy = 2;
 	CAPTURE(out, ksmctl_print_status_json(f, &s));
+	assert_contains(out, "\"autotune\":{\"enabled\":false,\"target_scan_ms\":1500,");
+	assert_contains(out, "\"smart_scan\":true,\"use_zero_pages\":true,\"domain_policy\":2,");
+	free(out);
+	make_old(&s);
+	CAPTURE(out, ksmctl_print_status_json(f, &s));
+	assert_contains(out, "\"autotune\":null,\"smart_scan\":null,\"use_zero_pages\":null,"
+			"\"domain_policy\":null,\"pages_shared\":1,");
 	assert_contains(out, "\"pages_skipped\":null,\"zero_pages\":null,\"last_scan_ms\":null,"
 			"\"scanner_cpu_permille\":null,\"max_kernel_pages\":null,\"cap_refusals\":null,"
 			"\"cap_used_percent\":null}\n");
@@ -432,7 +554,7 @@ static void status_prometheus(void **state)
 
 	(void)state;
 	CAPTURE(out, ksmctl_print_status_prometheus(f, &s));
-	assert_int_equal(check_exposition(out), 19);
+	assert_int_equal(check_exposition(out), 25);
 	assert_contains(out, "# TYPE ksmdev_pages_shared gauge\nksmdev_pages_shared 1\n");
 	assert_contains(out, "# TYPE ksmdev_pages_sharing gauge\nksmdev_pages_sharing 9\n");
 	assert_contains(out, "# TYPE ksmdev_full_scans_total counter\nksmdev_full_scans_total 3\n");
@@ -447,15 +569,38 @@ static void status_prometheus(void **state)
 	assert_contains(out, "ksmdev_last_full_scan_seconds 1.234\n");
 	assert_contains(out, "ksmdev_scanner_cpu_ratio 0.057\n");
 	assert_contains(out, "# HELP ksmdev_pages_shared ");
+	assert_contains(out, "# TYPE ksmdev_autotune_enabled gauge\nksmdev_autotune_enabled 1\n");
+	assert_contains(out, "# TYPE ksmdev_autotune_target_scan_seconds gauge\n"
+			"ksmdev_autotune_target_scan_seconds 1.500\n");
+	assert_contains(out, "# TYPE ksmdev_autotune_max_cpu_ratio gauge\n"
+			"ksmdev_autotune_max_cpu_ratio 0.125\n");
+	assert_contains(out, "# TYPE ksmdev_smart_scan_enabled gauge\nksmdev_smart_scan_enabled 1\n");
+	assert_contains(out, "# TYPE ksmdev_use_zero_pages_enabled gauge\nksmdev_use_zero_pages_enabled 0\n");
+	assert_contains(out, "# TYPE ksmdev_domain_policy gauge\nksmdev_domain_policy 1\n");
+	assert_contains(out, "ksmdev_scanner_pages_to_scan 100\n");
 	free(out);
 
-	s.stats.size = KSM_STATS_SIZE_V1;
+	s.autotune.flags = 0;
+	s.autotune.target_scan_ms = 100000;
+	s.autotune.max_cpu_permille = 1000;
+	CAPTURE(out, ksmctl_print_status_prometheus(f, &s));
+	assert_int_equal(check_exposition(out), 25);
+	assert_contains(out, "ksmdev_autotune_enabled 0\n");
+	assert_contains(out, "ksmdev_autotune_target_scan_seconds 100.000\n");
+	assert_contains(out, "ksmdev_autotune_max_cpu_ratio 1.000\n");
+	free(out);
+
+	make_old(&s);
 	s.scanner.flags = 0;
 	CAPTURE(out, ksmctl_print_status_prometheus(f, &s));
 	assert_int_equal(check_exposition(out), 13);
 	assert_contains(out, "ksmdev_scanner_running 0\n");
 	assert_null(strstr(out, "max_kernel_pages"));
 	assert_null(strstr(out, "skipped"));
+	assert_null(strstr(out, "autotune"));
+	assert_null(strstr(out, "smart_scan"));
+	assert_null(strstr(out, "use_zero_pages"));
+	assert_null(strstr(out, "domain"));
 	free(out);
 }
 
@@ -481,20 +626,29 @@ static struct ksmctl_area area(uint32_t pid, const char *comm, uint64_t regions,
 	return a;
 }
 
+static struct ksmctl_area in_domain(struct ksmctl_area a, uint64_t domain)
+{
+	a.info.domain = domain;
+	return a;
+}
+
 static void areas_text(void **state)
 {
-	struct ksmctl_area a[2] = {
+	struct ksmctl_area a[4] = {
 		area(42, "qemu", 2, 4096, 4000, 3000),
 		area(7, "evil\x1b[2J", 1, 1, 0, 0),
+		in_domain(area(8, "tenant", 1, 1, 0, 0), (1ULL << 63) | 1000),
+		in_domain(area(9, "shared", 1, 1, 0, 0), 12345),
 	};
 	char *out;
 
 	(void)state;
-	CAPTURE(out, ksmctl_print_areas_text(f, a, 2));
-	assert_contains(out, "PID COMMAND");
-	assert_contains(out, "REGISTERED");
-	assert_contains(out, "     42 qemu                   2    16.0 MiB       4000    11.7 MiB\n");
+	CAPTURE(out, ksmctl_print_areas_text(f, a, 4));
+	assert_contains(out, "    PID COMMAND          REGIONS  REGISTERED     MERGED       SAVED DOMAIN\n");
+	assert_contains(out, "     42 qemu                   2    16.0 MiB       4000    11.7 MiB default\n");
 	assert_contains(out, "      7 evil?[2J ");
+	assert_contains(out, "      8 tenant                 1     4.0 KiB          0         0 B user:1000\n");
+	assert_contains(out, "      9 shared                 1     4.0 KiB          0         0 B 12345\n");
 	assert_null(strchr(out, '\x1b'));
 	free(out);
 	CAPTURE(out, ksmctl_print_areas_text(f, a, 0));
@@ -504,9 +658,11 @@ static void areas_text(void **state)
 
 static void areas_json(void **state)
 {
-	struct ksmctl_area a[2] = {
+	struct ksmctl_area a[4] = {
 		area(42, "qemu", 2, 4096, 4000, 3000),
 		area(43, "a\"b\\c\nd", 1, 10, 0, 0),
+		in_domain(area(44, "t", 1, 1, 0, 0), (1ULL << 63) | 65534),
+		in_domain(area(45, "n", 1, 1, 0, 0), 7),
 	};
 	char *out;
 
@@ -516,11 +672,17 @@ static void areas_json(void **state)
 		"{\"areas\":["
 		"{\"pid\":42,\"uid\":1000,\"comm\":\"qemu\",\"regions\":2,\"pages_registered\":4096,"
 		"\"bytes_registered\":16777216,\"pages_merged\":4000,\"pages_shared\":1000,"
-		"\"pages_sharing\":3000,\"bytes_saved\":12288000,\"pages_scanned\":8192},"
+		"\"pages_sharing\":3000,\"bytes_saved\":12288000,\"pages_scanned\":8192,"
+		"\"domain\":0,\"domain_kind\":\"default\"},"
 		"{\"pid\":43,\"uid\":1000,\"comm\":\"a\\\"b\\\\c\\nd\",\"regions\":1,\"pages_registered\":10,"
 		"\"bytes_registered\":40960,\"pages_merged\":0,\"pages_shared\":0,"
-		"\"pages_sharing\":0,\"bytes_saved\":0,\"pages_scanned\":20}"
+		"\"pages_sharing\":0,\"bytes_saved\":0,\"pages_scanned\":20,"
+		"\"domain\":0,\"domain_kind\":\"default\"}"
 		"],\"count\":2}\n");
+	free(out);
+	CAPTURE(out, ksmctl_print_areas_json(f, a + 2, 2));
+	assert_contains(out, "\"pages_scanned\":2,\"domain\":9223372036854841342,\"domain_kind\":\"user\"}");
+	assert_contains(out, "\"pages_scanned\":2,\"domain\":7,\"domain_kind\":\"numbered\"}");
 	free(out);
 	CAPTURE(out, ksmctl_print_areas_json(f, a, 0));
 	assert_string_equal(out, "{\"areas\":[],\"count\":0}\n");
@@ -529,26 +691,31 @@ static void areas_json(void **state)
 
 static void areas_prometheus(void **state)
 {
-	struct ksmctl_area a[4] = {
+	struct ksmctl_area a[6] = {
 		area(42, "qemu", 2, 4096, 4000, 3000),
 		area(7, "we\"ird\\na\nme", 1, 10, 0, 0),
 		area(42, "qemu", 1, 100, 10, 5),	/* a second area of pid 42 */
 		area(42, "renamed", 1, 1, 0, 0),
+		/* pid 42 "qemu" again, in two other domains: samples of their own */
+		in_domain(area(42, "qemu", 1, 2, 0, 0), (1ULL << 63) | 1000),
+		in_domain(area(42, "qemu", 1, 3, 0, 0), 5),
 	};
 	char *out;
 
 	(void)state;
-	CAPTURE(out, ksmctl_print_areas_prometheus(f, a, 4));
-	/* ksmdev_areas, then 7 families of 3 (pid, comm) label sets. */
-	assert_int_equal(check_exposition(out), 1 + 7 * 3);
-	assert_contains(out, "# TYPE ksmdev_areas gauge\nksmdev_areas 4\n");
-	assert_contains(out, "ksmdev_area_regions{pid=\"42\",comm=\"qemu\"} 3\n");
-	assert_contains(out, "ksmdev_area_registered_bytes{pid=\"42\",comm=\"qemu\"} 17186816\n");
-	assert_contains(out, "ksmdev_area_pages_sharing{pid=\"42\",comm=\"qemu\"} 3005\n");
-	assert_contains(out, "ksmdev_area_bytes_saved{pid=\"42\",comm=\"qemu\"} 12308480\n");
+	CAPTURE(out, ksmctl_print_areas_prometheus(f, a, 6));
+	/* ksmdev_areas, then 7 families of 5 (pid, comm, domain) label sets. */
+	assert_int_equal(check_exposition(out), 1 + 7 * 5);
+	assert_contains(out, "# TYPE ksmdev_areas gauge\nksmdev_areas 6\n");
+	assert_contains(out, "ksmdev_area_regions{pid=\"42\",comm=\"qemu\",domain=\"default\"} 3\n");
+	assert_contains(out, "ksmdev_area_registered_bytes{pid=\"42\",comm=\"qemu\",domain=\"default\"} 17186816\n");
+	assert_contains(out, "ksmdev_area_pages_sharing{pid=\"42\",comm=\"qemu\",domain=\"default\"} 3005\n");
+	assert_contains(out, "ksmdev_area_bytes_saved{pid=\"42\",comm=\"qemu\",domain=\"default\"} 12308480\n");
+	assert_contains(out, "ksmdev_area_registered_bytes{pid=\"42\",comm=\"qemu\",domain=\"user:1000\"} 8192\n");
+	assert_contains(out, "ksmdev_area_registered_bytes{pid=\"42\",comm=\"qemu\",domain=\"5\"} 12288\n");
 	assert_contains(out, "# TYPE ksmdev_area_pages_scanned_total counter\n");
-	assert_contains(out, "ksmdev_area_regions{pid=\"42\",comm=\"renamed\"} 1\n");
-	assert_contains(out, "ksmdev_area_regions{pid=\"7\",comm=\"we\\\"ird\\\\na\\nme\"} 1\n");
+	assert_contains(out, "ksmdev_area_regions{pid=\"42\",comm=\"renamed\",domain=\"default\"} 1\n");
+	assert_contains(out, "ksmdev_area_regions{pid=\"7\",comm=\"we\\\"ird\\\\na\\nme\",domain=\"default\"} 1\n");
 	/* Sorted by pid. */
 	assert_true(strstr(out, "{pid=\"7\"") < strstr(out, "{pid=\"42\""));
 	free(out);
@@ -584,11 +751,11 @@ static void watch_rates_and_lines(void **state)
 
 	CAPTURE(out, ksmctl_print_watch_line(f, &s, "12:34:56"));
 	assert_string_equal(out, "12:34:56 running merged +100.0 pages/s, scanned 2000.0 pages/s, "
-			    "full scans 4, shared 10, sharing 290, saved 1.1 MiB\n");
+			    "pages_to_scan 100, full scans 4, shared 10, sharing 290, saved 1.1 MiB\n");
 	free(out);
 	CAPTURE(out, ksmctl_print_watch_json(f, &s));
 	assert_string_equal(out, "{\"time\":1700000000.500,\"seconds\":2.000,\"running\":true,"
-			    "\"pages_merged_per_sec\":100.0,\"pages_scanned_per_sec\":2000.0,"
+			    "\"pages_to_scan\":100,\"autotune\":false,\"pages_merged_per_sec\":100.0,\"pages_scanned_per_sec\":2000.0,"
 			    "\"full_scans\":4,\"pages_scanned\":5000,\"pages_merged\":300,"
 			    "\"pages_shared\":10,\"pages_sharing\":290,\"regions\":0,"
 			    "\"bytes_saved\":1187840}\n");
@@ -597,6 +764,27 @@ static void watch_rates_and_lines(void **state)
 	assert_contains(out, "\033[H\033[2J");
 	assert_contains(out, "pages merged/s   +100.0\n");
 	assert_contains(out, "pages scanned/s  2000.0\n");
+	assert_contains(out, "pages_to_scan    100 (fixed)\n");
+	free(out);
+
+	/* Auto-tuning on: the batch size is the scanner's own choice. */
+	s.autotune = 1;
+	s.scanner.pages_to_scan = 777;
+	CAPTURE(out, ksmctl_print_watch_line(f, &s, "12:34:56"));
+	assert_contains(out, ", pages_to_scan 777 (auto-tuned), full scans 4,");
+	free(out);
+	CAPTURE(out, ksmctl_print_watch_json(f, &s));
+	assert_contains(out, "\"pages_to_scan\":777,\"autotune\":true,");
+	free(out);
+	CAPTURE(out, ksmctl_print_watch_screen(f, &s, "12:34:56", "/dev/ksm", 2.0));
+	assert_contains(out, "pages_to_scan    777 (auto-tuned)\n");
+	free(out);
+	s.autotune = -1;	/* an older module */
+	CAPTURE(out, ksmctl_print_watch_json(f, &s));
+	assert_contains(out, "\"autotune\":null,");
+	free(out);
+	CAPTURE(out, ksmctl_print_watch_line(f, &s, "12:34:56"));
+	assert_contains(out, ", pages_to_scan 777, full scans 4,");
 	free(out);
 
 	/* Unmerging shows as a negative merge rate; no time, no rate. */
@@ -615,6 +803,8 @@ int main(void)
 		cmocka_unit_test(prometheus_label_escaping),
 		cmocka_unit_test(text_comm_is_terminal_safe),
 		cmocka_unit_test(info_line_is_2009_format),
+		cmocka_unit_test(domain_names),
+		cmocka_unit_test(autotune_settings),
 		cmocka_unit_test(status_text),
 		cmocka_unit_test(status_json),
 		cmocka_unit_test(status_prometheus),

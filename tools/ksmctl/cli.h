@@ -27,9 +27,34 @@ enum ksmctl_cmd {
 	KSMCTL_CMD_INFO,
 	KSMCTL_CMD_PS,
 	KSMCTL_CMD_WATCH,
+	KSMCTL_CMD_AUTOTUNE,
+	KSMCTL_CMD_SET,
 	KSMCTL_CMD_HELP,
 	KSMCTL_CMD_VERSION,
 };
+
+/* autotune: show the settings, turn auto-tuning off, or on with targets. */
+enum ksmctl_autotune_op {
+	KSMCTL_AUTOTUNE_SHOW,
+	KSMCTL_AUTOTUNE_OFF,
+	KSMCTL_AUTOTUNE_ON,
+};
+
+/* autotune <target_ms> <max_cpu_permille>: the driver's accepted ranges. */
+#define KSMCTL_AUTOTUNE_TARGET_MIN	100
+#define KSMCTL_AUTOTUNE_PERMILLE_MIN	1
+#define KSMCTL_AUTOTUNE_PERMILLE_MAX	1000
+
+/* Module parameters `set` writes and `status` reads. */
+enum ksmctl_param {
+	KSMCTL_PARAM_SMART_SCAN,
+	KSMCTL_PARAM_USE_ZERO_PAGES,
+	KSMCTL_PARAM_DOMAIN_POLICY,
+	KSMCTL_NPARAMS
+};
+
+/* Where the loaded module's parameters are, one file each. */
+#define KSMCTL_PARAM_DIR	"/sys/module/ksmdev/parameters"
 
 enum ksmctl_format {
 	KSMCTL_FMT_TEXT,
@@ -45,6 +70,11 @@ struct ksmctl_opts {
 	unsigned int sleep_usecs;	/* start */
 	double interval;		/* watch, seconds */
 	unsigned long count;		/* watch: refreshes, 0 = until interrupted */
+	enum ksmctl_autotune_op autotune; /* autotune */
+	unsigned int target_ms;		/* autotune: full scan target, >= 100 */
+	unsigned int max_cpu_permille;	/* autotune: CPU budget, 1..1000 */
+	enum ksmctl_param param;	/* set */
+	unsigned int param_value;	/* set: 0/1 for booleans, 0..2 domain_policy */
 };
 
 /*
@@ -71,6 +101,27 @@ int ksmctl_parse_uint(const char *s, unsigned long max, unsigned long *out);
  * Returns 0 and sets *@out, or -1.
  */
 int ksmctl_parse_interval(const char *s, double *out);
+
+/* A module parameter's name ("smart_scan", ...). */
+const char *ksmctl_param_name(enum ksmctl_param p);
+
+/* The parameter named exactly @name, or -1. */
+int ksmctl_param_lookup(const char *name);
+
+/*
+ * A value for `set`: booleans (smart_scan, use_zero_pages) take 0, 1, off,
+ * on, n, y, no, yes, false, true (and N, Y as sysfs shows them);
+ * domain_policy takes 0, 1 or 2.  Returns 0 and sets *@out (0, 1 or 2),
+ * or -1.
+ */
+int ksmctl_parse_param_value(enum ksmctl_param p, const char *s, unsigned int *out);
+
+/*
+ * The contents of a module parameter file as sysfs shows it: "Y" or "N"
+ * for a boolean, a decimal number otherwise, a newline optional.  Returns
+ * the value (0..INT_MAX), or -1 when @text is neither.
+ */
+int ksmctl_parse_param_text(const char *text);
 
 /* The --help text. */
 extern const char ksmctl_usage_text[];

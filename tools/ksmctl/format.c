@@ -218,7 +218,75 @@ int ksmctl_print_info_json(FILE *f, const struct ksm_kthread_info *k)
 	return ferror(f) ? -1 : 0;
 }
 
+/* ------------------------------------------------------------ domains */
+
+char *ksmctl_domain_name(uint64_t domain, char *buf, size_t len)
+{
+	if (!domain)
+		snprintf(buf, len, "default");
+	else if (domain & KSMCTL_USER_DOMAIN_BIT)
+		snprintf(buf, len, "user:%llu", (ull)(domain & ~KSMCTL_USER_DOMAIN_BIT));
+	else
+		snprintf(buf, len, "%llu", (ull)domain);
+	return buf;
+}
+
+const char *ksmctl_domain_kind(uint64_t domain)
+{
+	if (!domain)
+		return "default";
+	return (domain & KSMCTL_USER_DOMAIN_BIT) ? "user" : "numbered";
+}
+
+/* ------------------------------------------------------------ autotune */
+
+static int autotune_on(const struct ksm_autotune *at)
+{
+	return !!(at->flags & KSM_AUTOTUNE_ON);
+}
+
+int ksmctl_print_autotune_text(FILE *f, const struct ksm_autotune *at,
+			       const struct ksm_kthread_info *k)
+{
+	fprintf(f, "autotune %s, target_scan_ms %u, max_cpu_permille %u, pages_to_scan %u\n",
+		autotune_on(at) ? "on" : "off", at->target_scan_ms, at->max_cpu_permille,
+		k->pages_to_scan);
+	return ferror(f) ? -1 : 0;
+}
+
+static void autotune_json(FILE *f, const struct ksm_autotune *at,
+			  const struct ksm_kthread_info *k)
+{
+	fprintf(f, "{\"enabled\":%s,\"target_scan_ms\":%u,\"max_cpu_permille\":%u,"
+		"\"pages_to_scan\":%u}",
+		autotune_on(at) ? "true" : "false", at->target_scan_ms, at->max_cpu_permille,
+		k->pages_to_scan);
+}
+
+int ksmctl_print_autotune_json(FILE *f, const struct ksm_autotune *at,
+			       const struct ksm_kthread_info *k)
+{
+	autotune_json(f, at, k);
+	fputc('\n', f);
+	return ferror(f) ? -1 : 0;
+}
+
 /* ------------------------------------------------------------ status */
+
+static const char *const policy_words[] = {
+	"anyone may join any domain",
+	"numbered domains other than 0 need CAP_SYS_ADMIN",
+	"as 1, and unprivileged areas always go to their user's domain",
+};
+
+/* "on (module parameter NAME)", "off (...)" or "unknown (...)". */
+static void param_line(FILE *f, const char *label, int v, const char *name)
+{
+	if (v < 0)
+		fprintf(f, "%-16s unknown (cannot read module parameter %s)\n", label, name);
+	else
+		fprintf(f, "%-16s %s (module parameter %s)\n", label, v ? "on" : "off", name);
+}
 
 static double cap_percent(const struct ksm_stats *st)
 {
@@ -234,6 +302,15 @@ int ksmctl_print_status_text(FILE *f, const struct ksmctl_status *s)
 	fprintf(f, "scanner:         %s (%u pages per batch, %u us sleep between batches)\n",
 		(s->scanner.flags & ksm_control_flags_run) ? "running" : "stopped",
 		s->scanner.pages_to_scan, s->scanner.sleep);
+	if (!s->have_autotune)
+		fprintf(f, "auto-tuning:     unknown (the loaded ksmdev module does not support it)\n");
+	else if (autotune_on(&s->autotune))
+		fprintf(f, "auto-tuning:     on (full scan in about %u ms, at most %u.%u%% of a CPU; "
+			"pages_to_scan now %u)\n",
+			s->autotune.target_scan_ms, s->autotune.max_cpu_permille / 10,
+			s->autotune.max_cpu_permille % 10, s->scanner.pages_to_scan);
+	else
+		fprintf(f, "auto-tuning:     off\n");
 	fprintf(f, "pages shared:    %llu (KSM pages in use)\n", (ull)st->pages_shared);
 	fprintf(f, "pages sharing:   %llu (further mappings of them: pages saved)\n",
 		(ull)st->pages_sharing);
@@ -244,9 +321,11 @@ int ksmctl_print_status_text(FILE *f, const struct ksmctl_status *s)
 	fprintf(f, "pages merged:    %llu (mappings of KSM pages)\n", (ull)st->pages_merged);
 	fprintf(f, "full scans:      %llu\n", (ull)st->full_scans);
 	fprintf(f, "pages scanned:   %llu\n", (ull)st->pages_scanned);
+	param_line(f, "smart scanning:", s->smart_scan, "smart_scan");
 	if (HAVE(st, pages_skipped))
 		fprintf(f, "pages skipped:   %llu (visits smart scanning left out)\n",
 			(ull)st->pages_skipped);
+	param_line(f, "zero-page mode:", s->use_zero_pages, "use_zero_pages");
 	if (HAVE(st, zero_pages))
 		fprintf(f, "zero pages:      %llu (all-zero pages mapped to the zero page)\n",
 			(ull)st->zero_pages);
@@ -269,6 +348,13 @@ int ksmctl_print_status_text(FILE *f, const struct ksmctl_status *s)
 		fprintf(f, "KSM page cap:    %llu of %llu max_kernel_pages (%.1f%%), %llu merges refused at the cap\n",
 			(ull)st->pages_shared, (ull)st->max_kernel_pages, cap_percent(st),
 			(ull)st->cap_refusals);
+	if (s->domain_policy < 0)
+		fprintf(f, "domain policy:   unknown (cannot read module parameter domain_policy)\n");
+	else if ((size_t)s->domain_policy < sizeof(policy_words) / sizeof(policy_words[0]))
+		fprintf(f, "domain policy:   %d (%s)\n", s->domain_policy,
+			policy_words[s->domain_policy]);
+	else
+		fprintf(f, "domain policy:   %d\n", s->domain_policy);
 	return ferror(f) ? -1 : 0;
 }
 
@@ -281,6 +367,17 @@ static void json_opt(FILE *f, const char *name, int have, uint64_t v)
 		fprintf(f, "\"%s\":null,", name);
 }
 
+/* ,"name":true/false (@boolean) or a number, or null when @v < 0. */
+static void json_param(FILE *f, const char *name, int v, int boolean)
+{
+	if (v < 0)
+		fprintf(f, ",\"%s\":null", name);
+	else if (boolean)
+		fprintf(f, ",\"%s\":%s", name, v ? "true" : "false");
+	else
+		fprintf(f, ",\"%s\":%d", name, v);
+}
+
 int ksmctl_print_status_json(FILE *f, const struct ksmctl_status *s)
 {
 	const struct ksm_stats *st = &s->stats;
@@ -288,6 +385,15 @@ int ksmctl_print_status_json(FILE *f, const struct ksmctl_status *s)
 	fprintf(f, "{\"scanner\":{\"running\":%s,\"flags\":%u,\"pages_to_scan\":%u,\"sleep_usecs\":%u},",
 		(s->scanner.flags & ksm_control_flags_run) ? "true" : "false",
 		s->scanner.flags, s->scanner.pages_to_scan, s->scanner.sleep);
+	fputs("\"autotune\":", f);
+	if (s->have_autotune)
+		autotune_json(f, &s->autotune, &s->scanner);
+	else
+		fputs("null", f);
+	json_param(f, "smart_scan", s->smart_scan, 1);
+	json_param(f, "use_zero_pages", s->use_zero_pages, 1);
+	json_param(f, "domain_policy", s->domain_policy, 0);
+	fputc(',', f);
 	fprintf(f, "\"pages_shared\":%llu,\"pages_sharing\":%llu,\"pages_unshared\":%llu,"
 		"\"pages_volatile\":%llu,\"pages_merged\":%llu,\"full_scans\":%llu,"
 		"\"pages_scanned\":%llu,\"regions\":%llu,\"page_size\":%lu,\"bytes_saved\":%llu,",
@@ -327,11 +433,37 @@ int ksmctl_print_status_prometheus(FILE *f, const struct ksmctl_status *s)
 		 "1 when the ksmdev scanner thread is running, 0 when stopped.",
 		 (s->scanner.flags & ksm_control_flags_run) ? 1 : 0);
 	prom_u64(f, "ksmdev_scanner_pages_to_scan", "gauge",
-		 "Pages the scanner examines per batch.", s->scanner.pages_to_scan);
+		 "Pages the scanner examines per batch (its own choice while auto-tuning).",
+		 s->scanner.pages_to_scan);
 	prom_family(f, "ksmdev_scanner_sleep_seconds", "gauge",
 		    "Seconds the scanner sleeps between batches.");
 	fprintf(f, "ksmdev_scanner_sleep_seconds %u.%06u\n",
 		s->scanner.sleep / 1000000, s->scanner.sleep % 1000000);
+	if (s->have_autotune) {
+		prom_u64(f, "ksmdev_autotune_enabled", "gauge",
+			 "1 when the scanner chooses its own pages_to_scan (auto-tuning), 0 when not.",
+			 autotune_on(&s->autotune));
+		prom_family(f, "ksmdev_autotune_target_scan_seconds", "gauge",
+			    "Auto-tuning target: seconds a full scan should take.");
+		fprintf(f, "ksmdev_autotune_target_scan_seconds %u.%03u\n",
+			s->autotune.target_scan_ms / 1000, s->autotune.target_scan_ms % 1000);
+		prom_family(f, "ksmdev_autotune_max_cpu_ratio", "gauge",
+			    "Auto-tuning budget: the most of a CPU the scanner may use.");
+		fprintf(f, "ksmdev_autotune_max_cpu_ratio %u.%03u\n",
+			s->autotune.max_cpu_permille / 1000, s->autotune.max_cpu_permille % 1000);
+	}
+	if (s->smart_scan >= 0)
+		prom_u64(f, "ksmdev_smart_scan_enabled", "gauge",
+			 "Module parameter smart_scan: 1 when unique pages are visited less often.",
+			 (uint64_t)s->smart_scan);
+	if (s->use_zero_pages >= 0)
+		prom_u64(f, "ksmdev_use_zero_pages_enabled", "gauge",
+			 "Module parameter use_zero_pages: 1 when all-zero pages map the zero page.",
+			 (uint64_t)s->use_zero_pages);
+	if (s->domain_policy >= 0)
+		prom_u64(f, "ksmdev_domain_policy", "gauge",
+			 "Module parameter domain_policy: who may join which merge domain (0, 1, 2).",
+			 (uint64_t)s->domain_policy);
 	prom_u64(f, "ksmdev_pages_shared", "gauge",
 		 "KSM pages in use.", st->pages_shared);
 	prom_u64(f, "ksmdev_pages_sharing", "gauge",
@@ -388,23 +520,24 @@ int ksmctl_print_status_prometheus(FILE *f, const struct ksmctl_status *s)
 
 int ksmctl_print_areas_text(FILE *f, const struct ksmctl_area *a, size_t n)
 {
-	char comm[64], reg[32], saved[32];
+	char comm[64], reg[32], saved[32], dom[32];
 
 	if (!n) {
 		fputs("no shared memory areas\n", f);
 		return ferror(f) ? -1 : 0;
 	}
-	fprintf(f, "%7s %-16s %7s %11s %10s %11s\n",
-		"PID", "COMMAND", "REGIONS", "REGISTERED", "MERGED", "SAVED");
+	fprintf(f, "%7s %-16s %7s %11s %10s %11s %s\n",
+		"PID", "COMMAND", "REGIONS", "REGISTERED", "MERGED", "SAVED", "DOMAIN");
 	for (size_t i = 0; i < n; i++) {
 		const struct ksm_area_info *ai = &a[i].info;
 
-		fprintf(f, "%7u %-16s %7llu %11s %10llu %11s\n", ai->pid,
+		fprintf(f, "%7u %-16s %7llu %11s %10llu %11s %s\n", ai->pid,
 			ksmctl_text_comm(ai->comm, sizeof(ai->comm), comm, sizeof(comm)),
 			(ull)ai->regions,
 			ksmctl_human_bytes(a[i].bytes_registered, reg, sizeof(reg)),
 			(ull)ai->pages_merged,
-			ksmctl_human_bytes(a[i].bytes_saved, saved, sizeof(saved)));
+			ksmctl_human_bytes(a[i].bytes_saved, saved, sizeof(saved)),
+			ksmctl_domain_name(ai->domain, dom, sizeof(dom)));
 	}
 	return ferror(f) ? -1 : 0;
 }
@@ -419,10 +552,11 @@ int ksmctl_print_areas_json(FILE *f, const struct ksmctl_area *a, size_t n)
 		ksmctl_json_string(f, ai->comm, sizeof(ai->comm));
 		fprintf(f, ",\"regions\":%llu,\"pages_registered\":%llu,\"bytes_registered\":%llu,"
 			"\"pages_merged\":%llu,\"pages_shared\":%llu,\"pages_sharing\":%llu,"
-			"\"bytes_saved\":%llu,\"pages_scanned\":%llu}",
+			"\"bytes_saved\":%llu,\"pages_scanned\":%llu,\"domain\":%llu,\"domain_kind\":\"%s\"}",
 			(ull)ai->regions, (ull)ai->pages_registered, (ull)a[i].bytes_registered,
 			(ull)ai->pages_merged, (ull)ai->pages_shared, (ull)ai->pages_sharing,
-			(ull)a[i].bytes_saved, (ull)ai->pages_scanned);
+			(ull)a[i].bytes_saved, (ull)ai->pages_scanned, (ull)ai->domain,
+			ksmctl_domain_kind(ai->domain));
 	}
 	fprintf(f, "],\"count\":%zu}\n", n);
 	return ferror(f) ? -1 : 0;
@@ -432,9 +566,16 @@ static int area_cmp(const void *x, const void *y)
 {
 	const struct ksmctl_area *a = x, *b = y;
 
+	int c;
+
 	if (a->info.pid != b->info.pid)
 		return a->info.pid < b->info.pid ? -1 : 1;
-	return strncmp(a->info.comm, b->info.comm, sizeof(a->info.comm));
+	c = strncmp(a->info.comm, b->info.comm, sizeof(a->info.comm));
+	if (c)
+		return c;
+	if (a->info.domain != b->info.domain)
+		return a->info.domain < b->info.domain ? -1 : 1;
+	return 0;
 }
 
 static const struct {
@@ -463,6 +604,7 @@ int ksmctl_print_areas_prometheus(FILE *f, const struct ksmctl_area *a, size_t n
 {
 	struct ksmctl_area *g = NULL;
 	size_t ng = 0, i, m;
+	char dom[32];
 
 	if (n) {
 		g = malloc(n * sizeof(*g));
@@ -470,7 +612,7 @@ int ksmctl_print_areas_prometheus(FILE *f, const struct ksmctl_area *a, size_t n
 			return -1;
 		memcpy(g, a, n * sizeof(*g));
 		qsort(g, n, sizeof(*g), area_cmp);
-		/* Sum the areas of one (pid, comm) into one entry. */
+		/* Sum the areas of one (pid, comm, domain) into one entry. */
 		for (i = 0; i < n; i++) {
 			if (ng && !area_cmp(&g[ng - 1], &g[i])) {
 				for (m = 0; m < sizeof(area_metrics) / sizeof(area_metrics[0]); m++)
@@ -488,7 +630,9 @@ int ksmctl_print_areas_prometheus(FILE *f, const struct ksmctl_area *a, size_t n
 		for (i = 0; i < ng; i++) {
 			fprintf(f, "%s{pid=\"%u\",comm=\"", area_metrics[m].name, g[i].info.pid);
 			ksmctl_prom_label_value(f, g[i].info.comm, sizeof(g[i].info.comm));
-			fprintf(f, "\"} %llu\n", (ull)AREA_U64(&g[i], area_metrics[m].off));
+			fprintf(f, "\",domain=\"%s\"} %llu\n",
+				ksmctl_domain_name(g[i].info.domain, dom, sizeof(dom)),
+				(ull)AREA_U64(&g[i], area_metrics[m].off));
 		}
 	}
 	free(g);
@@ -501,10 +645,11 @@ int ksmctl_print_watch_line(FILE *f, const struct ksmctl_sample *s, const char *
 {
 	char saved[32];
 
-	fprintf(f, "%s %s merged %+.1f pages/s, scanned %.1f pages/s, full scans %llu, "
-		"shared %llu, sharing %llu, saved %s\n",
+	fprintf(f, "%s %s merged %+.1f pages/s, scanned %.1f pages/s, pages_to_scan %u%s, "
+		"full scans %llu, shared %llu, sharing %llu, saved %s\n",
 		clock, (s->scanner.flags & ksm_control_flags_run) ? "running" : "stopped",
-		s->merged_per_sec, s->scanned_per_sec, (ull)s->stats.full_scans,
+		s->merged_per_sec, s->scanned_per_sec, s->scanner.pages_to_scan,
+		s->autotune > 0 ? " (auto-tuned)" : "", (ull)s->stats.full_scans,
 		(ull)s->stats.pages_shared, (ull)s->stats.pages_sharing,
 		ksmctl_human_bytes(s->bytes_saved, saved, sizeof(saved)));
 	return ferror(f) ? -1 : 0;
@@ -513,12 +658,15 @@ int ksmctl_print_watch_line(FILE *f, const struct ksmctl_sample *s, const char *
 int ksmctl_print_watch_json(FILE *f, const struct ksmctl_sample *s)
 {
 	fprintf(f, "{\"time\":%.3f,\"seconds\":%.3f,\"running\":%s,"
+		"\"pages_to_scan\":%u,\"autotune\":%s,"
 		"\"pages_merged_per_sec\":%.1f,\"pages_scanned_per_sec\":%.1f,"
 		"\"full_scans\":%llu,\"pages_scanned\":%llu,\"pages_merged\":%llu,"
 		"\"pages_shared\":%llu,\"pages_sharing\":%llu,\"regions\":%llu,"
 		"\"bytes_saved\":%llu}\n",
 		s->time, s->seconds,
 		(s->scanner.flags & ksm_control_flags_run) ? "true" : "false",
+		s->scanner.pages_to_scan,
+		s->autotune < 0 ? "null" : s->autotune ? "true" : "false",
 		s->merged_per_sec, s->scanned_per_sec,
 		(ull)s->stats.full_scans, (ull)s->stats.pages_scanned,
 		(ull)s->stats.pages_merged, (ull)s->stats.pages_shared,
@@ -535,9 +683,11 @@ int ksmctl_print_watch_screen(FILE *f, const struct ksmctl_sample *s, const char
 	fprintf(f, "\033[H\033[2J");
 	fprintf(f, "ksmctl watch: %s every %.1f s, %s    (Ctrl-C quits)\n\n",
 		device, interval, clock);
-	fprintf(f, "scanner          %s (%u pages per batch, %u us sleep)\n",
+	fprintf(f, "scanner          %s (%u us sleep between batches)\n",
 		(s->scanner.flags & ksm_control_flags_run) ? "running" : "stopped",
-		s->scanner.pages_to_scan, s->scanner.sleep);
+		s->scanner.sleep);
+	fprintf(f, "pages_to_scan    %u%s\n", s->scanner.pages_to_scan,
+		s->autotune > 0 ? " (auto-tuned)" : s->autotune == 0 ? " (fixed)" : "");
 	fprintf(f, "pages merged/s   %+.1f\n", s->merged_per_sec);
 	fprintf(f, "pages scanned/s  %.1f\n", s->scanned_per_sec);
 	fprintf(f, "full scans       %llu\n", (ull)s->stats.full_scans);

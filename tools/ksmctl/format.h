@@ -21,6 +21,12 @@ struct ksmctl_status {
 	struct ksm_stats stats;		/* stats.size: bytes the driver filled */
 	uint64_t bytes_saved;		/* ksmdev_bytes_saved(&stats) */
 	unsigned long page_size;
+	int have_autotune;		/* 0: the module has no auto-tuning */
+	struct ksm_autotune autotune;	/* when have_autotune */
+	/* Module parameters (0/1, domain_policy 0..2); -1 when unknown. */
+	int smart_scan;
+	int use_zero_pages;
+	int domain_policy;
 };
 
 /* One row of `ksmctl ps`. */
@@ -39,6 +45,7 @@ struct ksmctl_sample {
 	struct ksm_kthread_info scanner;
 	struct ksm_stats stats;
 	uint64_t bytes_saved;
+	int autotune;			/* 1 on, 0 off, -1 unknown (older module) */
 };
 
 /*
@@ -75,9 +82,27 @@ int ksmctl_prom_label_value(FILE *f, const char *s, size_t maxlen);
 /* A command name safe for a terminal: control characters become '?'. */
 char *ksmctl_text_comm(const char *comm, size_t maxlen, char *buf, size_t len);
 
+/*
+ * Merge domains as ksmctl shows them: 0 is "default", a user's private
+ * domain (bit 63 | uid) "user:<uid>", any other its number.  Returns @buf.
+ */
+#define KSMCTL_USER_DOMAIN_BIT	(1ULL << 63)
+char *ksmctl_domain_name(uint64_t domain, char *buf, size_t len);
+/* "default", "user" or "numbered". */
+const char *ksmctl_domain_kind(uint64_t domain);
+
 /* info: exactly "flags %d, pages_to_scan %d, sleep_time %d". */
 int ksmctl_print_info_text(FILE *f, const struct ksm_kthread_info *k);
 int ksmctl_print_info_json(FILE *f, const struct ksm_kthread_info *k);
+
+/*
+ * autotune without arguments: "autotune on|off, target_scan_ms T,
+ * max_cpu_permille P, pages_to_scan N" (N: the batch size in use), or JSON.
+ */
+int ksmctl_print_autotune_text(FILE *f, const struct ksm_autotune *at,
+			       const struct ksm_kthread_info *k);
+int ksmctl_print_autotune_json(FILE *f, const struct ksm_autotune *at,
+			       const struct ksm_kthread_info *k);
 
 int ksmctl_print_status_text(FILE *f, const struct ksmctl_status *s);
 int ksmctl_print_status_json(FILE *f, const struct ksmctl_status *s);
@@ -86,8 +111,9 @@ int ksmctl_print_status_prometheus(FILE *f, const struct ksmctl_status *s);
 int ksmctl_print_areas_text(FILE *f, const struct ksmctl_area *a, size_t n);
 int ksmctl_print_areas_json(FILE *f, const struct ksmctl_area *a, size_t n);
 /*
- * One sample per metric and (pid, comm): the areas of one process with one
- * command name are summed, so no two samples ever carry the same labels.
+ * One sample per metric and (pid, comm, domain): the areas of one process
+ * with one command name in one domain are summed, so no two samples ever
+ * carry the same labels.
  */
 int ksmctl_print_areas_prometheus(FILE *f, const struct ksmctl_area *a, size_t n);
 

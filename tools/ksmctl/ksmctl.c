@@ -6,18 +6,23 @@
  *   ksmctl start NPAGES SLEEP_USECS run the scanner   (as the 2009 ksmctl)
  *   ksmctl stop                     stop the scanner  (as the 2009 ksmctl)
  *   ksmctl info                     scanner settings  (as the 2009 ksmctl)
+ *   ksmctl autotune [MS PERMILLE|off] auto-tuned batch size: show, set, off
+ *   ksmctl set PARAM VALUE          write a module parameter (smart_scan, ...)
  *   ksmctl ps                       one row per shared memory area
  *   ksmctl watch [-n SECS]          live rates
  *
- * Talks to the driver only through libksmdev.  Exit status: 0 success,
+ * Talks to the driver only through libksmdev, and to its module parameters
+ * through /sys/module/ksmdev/parameters/.  Exit status: 0 success,
  * 1 runtime failure, 2 usage error.  See ksmctl(8).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <ksmdev.h>
 #include "cli.h"
 #include "format.h"
@@ -129,6 +134,40 @@ static int cmd_info(int dev, const struct ksmctl_opts *o)
 	return finish_output();
 }
 
+/*
+ * Auto-tuning settings into @at: 1, or 0 when the module is too old to
+ * have auto-tuning (ENOTTY), or a negative errno.
+ */
+static int read_autotune(int dev, struct ksm_autotune *at)
+{
+	int ret = ksmdev_autotune_get(dev, at);
+
+	if (ret == -ENOTTY)
+		return 0;
+	return ret < 0 ? ret : 1;
+}
+
+/* Module parameter @p as sysfs shows it: its value, or -1 (absent, unreadable). */
+static int read_param(enum ksmctl_param p)
+{
+	char path[128], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", KSMCTL_PARAM_DIR, ksmctl_param_name(p));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return ksmctl_parse_param_text(buf);
+}
+
 static int cmd_status(int dev, const struct ksmctl_opts *o)
 {
 	struct ksmctl_status s = { .page_size = page_size() };
@@ -136,6 +175,13 @@ static int cmd_status(int dev, const struct ksmctl_opts *o)
 
 	if (rc)
 		return rc;
+	rc = read_autotune(dev, &s.autotune);
+	if (rc < 0)
+		return fail("reading the auto-tuning settings", rc);
+	s.have_autotune = rc;
+	s.smart_scan = read_param(KSMCTL_PARAM_SMART_SCAN);
+	s.use_zero_pages = read_param(KSMCTL_PARAM_USE_ZERO_PAGES);
+	s.domain_policy = read_param(KSMCTL_PARAM_DOMAIN_POLICY);
 	s.bytes_saved = ksmdev_bytes_saved(&s.stats);
 	switch (o->format) {
 	case KSMCTL_FMT_JSON:
@@ -148,6 +194,77 @@ static int cmd_status(int dev, const struct ksmctl_opts *o)
 		ksmctl_print_status_text(stdout, &s);
 	}
 	return finish_output();
+}
+
+static int cmd_autotune(int dev, const struct ksmctl_opts *o)
+{
+	struct ksm_autotune at;
+	struct ksm_kthread_info k;
+	int ret;
+
+	switch (o->autotune) {
+	case KSMCTL_AUTOTUNE_ON:
+		ret = ksmdev_autotune_set(dev, o->target_ms, o->max_cpu_permille);
+		return ret < 0 ? fail("autotune", ret) : KSMCTL_EXIT_OK;
+	case KSMCTL_AUTOTUNE_OFF:
+		ret = ksmdev_autotune_set(dev, 0, 0);
+		return ret < 0 ? fail("autotune off", ret) : KSMCTL_EXIT_OK;
+	default:
+		break;
+	}
+	ret = ksmdev_autotune_get(dev, &at);
+	if (ret < 0)
+		return fail("autotune", ret);
+	ret = ksmdev_scanner_info(dev, &k);
+	if (ret < 0)
+		return fail("reading the scanner settings", ret);
+	if (o->format == KSMCTL_FMT_JSON)
+		ksmctl_print_autotune_json(stdout, &at, &k);
+	else
+		ksmctl_print_autotune_text(stdout, &at, &k);
+	return finish_output();
+}
+
+/* Write the module parameter: needs no device, only the parameter file. */
+static int cmd_set(const struct ksmctl_opts *o)
+{
+	const char *name = ksmctl_param_name(o->param);
+	char path[128], what[64], val[16];
+	struct stat st;
+	ssize_t n;
+	int fd, len, err;
+
+	snprintf(path, sizeof(path), "%s/%s", KSMCTL_PARAM_DIR, name);
+	snprintf(what, sizeof(what), "set %s", name);
+	len = snprintf(val, sizeof(val), "%u", o->param_value);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		if (err == ENOENT) {
+			if (stat("/sys/module/ksmdev", &st))
+				fprintf(stderr, "ksmctl: %s: the ksmdev module is not loaded\n", what);
+			else
+				fprintf(stderr, "ksmctl: %s: the loaded ksmdev module has no parameter %s (too old?)\n",
+					what, name);
+			return KSMCTL_EXIT_FAILURE;
+		}
+		fprintf(stderr, "ksmctl: %s: %s: %s%s\n", what, path, strerror(err),
+			err == EACCES || err == EPERM ? " (changing module parameters needs root)" : "");
+		return KSMCTL_EXIT_FAILURE;
+	}
+	do
+		n = write(fd, val, (size_t)len);
+	while (n < 0 && errno == EINTR);
+	err = n < 0 ? errno : n != len ? EIO : 0;
+	if (close(fd) && !err)
+		err = errno;
+	if (err) {
+		fprintf(stderr, "ksmctl: %s: writing %s to %s: %s%s\n", what, val, path, strerror(err),
+			err == EACCES || err == EPERM ? " (changing module parameters needs root)" :
+			err == EINVAL ? " (the module refused the value)" : "");
+		return KSMCTL_EXIT_FAILURE;
+	}
+	return KSMCTL_EXIT_OK;
 }
 
 /* All visible areas: asks for the count, then for the entries (again if it grew). */
@@ -243,6 +360,7 @@ static void sleep_seconds(double s)
 
 static int cmd_watch(int dev, const struct ksmctl_opts *o)
 {
+	struct ksm_autotune at;
 	struct ksm_kthread_info k;
 	struct ksm_stats prev, cur;
 	struct ksmctl_sample s;
@@ -271,6 +389,8 @@ static int cmd_watch(int dev, const struct ksmctl_opts *o)
 		memset(&s, 0, sizeof(s));
 		ksmctl_watch_rates(&prev, &cur, t_now - t_prev, &s);
 		s.scanner = k;
+		s.autotune = ksmdev_autotune_get(dev, &at) < 0 ? -1 :
+			     !!(at.flags & KSM_AUTOTUNE_ON);
 		s.bytes_saved = ksmdev_bytes_saved(&cur);
 		clock_gettime(CLOCK_REALTIME, &wall);
 		s.time = (double)wall.tv_sec + wall.tv_nsec / 1e9;
@@ -312,6 +432,9 @@ int main(int argc, char **argv)
 		return finish_output();
 	}
 
+	if (o.cmd == KSMCTL_CMD_SET)
+		return cmd_set(&o);
+
 	dev_path = o.device;
 	rc = open_device(&dev);
 	if (rc)
@@ -331,6 +454,9 @@ int main(int argc, char **argv)
 		break;
 	case KSMCTL_CMD_WATCH:
 		rc = cmd_watch(dev, &o);
+		break;
+	case KSMCTL_CMD_AUTOTUNE:
+		rc = cmd_autotune(dev, &o);
 		break;
 	default:
 		rc = cmd_status(dev, &o);
