@@ -47,12 +47,12 @@ GUEST_HELPER    := tests/guest/helpers/ktest.c
 UNIT_TEST_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS      := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_TEST_SRCS))
 
-.PHONY: all module userspace guest-tests unit-tests check unit-check vm-check \
+.PHONY: all module userspace guest-tests unit-tests check unit-check vm-check package-check preload \
 	demo vm-shell setup clean sparse lib install uninstall examples ksmctl bench bench-quick
 
 all: module userspace
 
-userspace: lib examples ksmctl guest-tests unit-tests
+userspace: lib examples ksmctl preload guest-tests unit-tests
 
 # ---------------------------------------------------------------- library
 
@@ -84,7 +84,7 @@ $(LIB_O): $(LIB_SRCS) $(LIB_HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LIB_CFLAGS) -c -o $@ $<
 
 $(LIB_SO): $(LIB_PIC_O) lib/libksmdev.map
-	$(CC) -shared -Wl,-soname,libksmdev.so.$(SOMAJOR) \
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libksmdev.so.$(SOMAJOR) \
 		-Wl,--version-script=lib/libksmdev.map -o $@ $(LIB_PIC_O)
 	ln -sf libksmdev.so.$(VERSION) $(BUILD)/lib/libksmdev.so.$(SOMAJOR)
 	ln -sf libksmdev.so.$(SOMAJOR) $(BUILD)/lib/libksmdev.so
@@ -96,6 +96,15 @@ $(BUILD)/lib/libksmdev.pc: libksmdev.pc.in Makefile
 	@mkdir -p $(dir $@)
 	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(LIBDIR)|' \
 	    -e 's|@includedir@|$(INCLUDEDIR)|' -e 's|@version@|$(VERSION)|' $< >$@
+
+# The LD_PRELOAD shim: no SONAME, nothing exported but the interposed
+# allocator and mmap functions (see lib/preload/ksmdev-preload.c).
+preload: $(BUILD)/lib/libksmdev-preload.so
+
+$(BUILD)/lib/libksmdev-preload.so: lib/preload/ksmdev-preload.c include/uapi/linux/ksmdev.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -fvisibility=hidden -fPIC -shared \
+		-o $@ $< -lpthread
 
 examples: $(BUILD)/examples/ksmdev-example $(BUILD)/tools/ksmdev-demo $(BUILD)/tools/ksmdev-bench
 
@@ -111,14 +120,40 @@ $(BUILD)/tools/%: tools/%.c $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -L$(BUILD)/lib -lksmdev -Wl,-rpath,$(BUILD)/lib
 
-MAN3 := $(wildcard man/man3/*.3)
-MAN7 := $(wildcard man/man7/*.7)
+# ---------------------------------------------------------------- install
+#
+#   make install        install-lib install-ksmctl install-preload install-conf
+#   make install-dkms   the DKMS source tree, and loading the module at boot
+#
+# DESTDIR stages everything (packaging, tests).  The system paths (udev,
+# /etc, /usr/src) do not follow PREFIX: udev, systemd-modules-load,
+# modprobe and dkms look only there.  Installing only copies what the
+# build made (the tree may be read-only in the guest); each uninstall-X
+# removes what install-X put.
+
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+PRELOADDIR ?= $(LIBDIR)/ksmdev
+SYSCONFDIR ?= /etc
+UDEVDIR    ?= /lib/udev/rules.d
+DKMSDIR    ?= /usr/src/ksmdev-$(VERSION)
+
+MAN3         := $(wildcard man/man3/*.3)
+MAN7         := man/man7/ksmdev.7
+MAN_KSMCTL   := man/man8/ksmctl.8
+MAN_PRELOAD  := $(wildcard man/man8/ksmdev-run.8 man/man7/ksmdev-preload.7)
+DKMS_SOURCES  = driver/Kbuild $(filter-out %.mod.c,$(wildcard driver/*.c)) $(wildcard driver/*.h)
+
+.PHONY: install-lib install-ksmctl install-preload install-conf install-dkms \
+	uninstall-lib uninstall-ksmctl uninstall-preload uninstall-conf uninstall-dkms
+
+install: install-lib install-ksmctl install-preload install-conf
+uninstall: uninstall-lib uninstall-ksmctl uninstall-preload uninstall-conf
 
 # The .pc file is written for the PREFIX/LIBDIR given to install.
-install: $(LIB_SO) $(LIB_A) $(BUILD)/install/ksmctl
+install-lib: $(LIB_SO) $(LIB_A)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
-		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	ln -sf libksmdev.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libksmdev.so.$(SOMAJOR)
@@ -131,19 +166,65 @@ install: $(LIB_SO) $(LIB_A) $(BUILD)/install/ksmctl
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libksmdev.pc
 	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
-	install -m 755 $(BUILD)/install/ksmctl $(DESTDIR)$(SBINDIR)/ksmctl
-	install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 
-uninstall:
+# build/install/ksmctl: the copy without an rpath into build/ (`make ksmctl`).
+install-ksmctl: $(BUILD)/install/ksmctl
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(BUILD)/install/ksmctl $(DESTDIR)$(SBINDIR)/ksmctl
+	install -m 644 $(MAN_KSMCTL) $(DESTDIR)$(MANDIR)/man8/
+
+# The shim goes to a directory of its own (no SONAME: it is no library to
+# link with, and the linker's directories are for those); ksmdev-run is
+# told where.
+install-preload: $(BUILD)/lib/libksmdev-preload.so tools/ksmdev-run
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PRELOADDIR)
+	install -m 644 $(BUILD)/lib/libksmdev-preload.so $(DESTDIR)$(PRELOADDIR)/
+	sed -e 's|@LIBDIR@|$(PRELOADDIR)|g' tools/ksmdev-run >$(DESTDIR)$(BINDIR)/ksmdev-run
+	chmod 755 $(DESTDIR)$(BINDIR)/ksmdev-run
+	for m in $(MAN_PRELOAD:man/%=%); do \
+		install -D -m 644 man/$$m $(DESTDIR)$(MANDIR)/$$m || exit 1; done
+
+# The device's group and mode for udev; the module parameters, commented out.
+install-conf:
+	install -d $(DESTDIR)$(UDEVDIR) $(DESTDIR)$(SYSCONFDIR)/modprobe.d
+	install -m 644 udev/60-ksmdev.rules $(DESTDIR)$(UDEVDIR)/60-ksmdev.rules
+	install -m 644 packaging/modprobe.d/ksmdev.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/ksmdev.conf
+
+# Then: sudo dkms install ksmdev/$(VERSION).  modules-load.d comes with it:
+# only an installed module can be loaded at boot.
+install-dkms:
+	install -d $(DESTDIR)$(DKMSDIR)/driver $(DESTDIR)$(DKMSDIR)/include/uapi/linux \
+		$(DESTDIR)$(SYSCONFDIR)/modules-load.d
+	install -m 644 dkms.conf $(DESTDIR)$(DKMSDIR)/dkms.conf
+	install -m 644 $(DKMS_SOURCES) $(DESTDIR)$(DKMSDIR)/driver/
+	install -m 644 include/uapi/linux/ksmdev.h $(DESTDIR)$(DKMSDIR)/include/uapi/linux/
+	install -m 644 packaging/modules-load.d/ksmdev.conf \
+		$(DESTDIR)$(SYSCONFDIR)/modules-load.d/ksmdev.conf
+
+uninstall-lib:
 	rm -f $(DESTDIR)$(LIBDIR)/libksmdev.so.$(VERSION) \
 	      $(DESTDIR)$(LIBDIR)/libksmdev.so.$(SOMAJOR) \
 	      $(DESTDIR)$(LIBDIR)/libksmdev.so $(DESTDIR)$(LIBDIR)/libksmdev.a \
 	      $(DESTDIR)$(INCLUDEDIR)/ksmdev.h $(DESTDIR)$(INCLUDEDIR)/linux/ksmdev.h \
 	      $(DESTDIR)$(PKGCONFIGDIR)/libksmdev.pc
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3))) \
-	      $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7))) \
-	      $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
-	      $(DESTDIR)$(SBINDIR)/ksmctl
+	      $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
+
+uninstall-ksmctl:
+	rm -f $(DESTDIR)$(SBINDIR)/ksmctl $(DESTDIR)$(MANDIR)/man8/$(notdir $(MAN_KSMCTL))
+
+uninstall-preload:
+	rm -f $(DESTDIR)$(BINDIR)/ksmdev-run $(DESTDIR)$(PRELOADDIR)/libksmdev-preload.so \
+	      $(addprefix $(DESTDIR)$(MANDIR)/,$(MAN_PRELOAD:man/%=%))
+	rmdir $(DESTDIR)$(PRELOADDIR) 2>/dev/null || true
+
+uninstall-conf:
+	rm -f $(DESTDIR)$(UDEVDIR)/60-ksmdev.rules $(DESTDIR)$(SYSCONFDIR)/modprobe.d/ksmdev.conf
+
+# After `sudo dkms remove ksmdev/$(VERSION) --all`.
+uninstall-dkms:
+	rm -rf $(DESTDIR)$(DKMSDIR)
+	rm -f $(DESTDIR)$(SYSCONFDIR)/modules-load.d/ksmdev.conf
 
 guest-tests: $(GUEST_TESTS)
 
@@ -170,8 +251,6 @@ $(BUILD)/tests/unit/%: tests/unit/%.c include/uapi/linux/ksmdev.h
 
 KSMCTL_SRCS := $(wildcard tools/ksmctl/*.c)
 KSMCTL_HDRS := $(wildcard tools/ksmctl/*.h)
-SBINDIR     ?= $(PREFIX)/sbin
-MAN8        := $(wildcard man/man8/*.8)
 
 # build/tools/ksmctl runs from the tree (rpath to build/lib: tests, guest);
 # build/install/ksmctl is the copy `make install` puts in $(SBINDIR), with
@@ -182,12 +261,12 @@ ksmctl: $(BUILD)/tools/ksmctl $(BUILD)/install/ksmctl
 
 $(BUILD)/tools/ksmctl: $(KSMCTL_SRCS) $(KSMCTL_HDRS) $(LIB_HDRS) $(LIB_SO)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $(KSMCTL_SRCS) \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -std=gnu11 -o $@ $(KSMCTL_SRCS) \
 		-L$(BUILD)/lib -lksmdev -Wl,-rpath,$(BUILD)/lib
 
 $(BUILD)/install/ksmctl: $(KSMCTL_SRCS) $(KSMCTL_HDRS) $(LIB_HDRS) $(LIB_SO)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $(KSMCTL_SRCS) \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -std=gnu11 -o $@ $(KSMCTL_SRCS) \
 		-L$(BUILD)/lib -lksmdev
 
 # Unit tests of ksmctl link only its pure parts, no libksmdev:
@@ -236,7 +315,7 @@ unit-check: unit-tests
 # (most tests wait for scans, so two guests share two cores well); every
 # output line says which kernel it is from.  KSMDEV_SERIAL=1 runs them one
 # after the other.
-vm-check: lib examples ksmctl guest-tests
+vm-check: lib examples ksmctl preload guest-tests
 	@for s in $(KSMDEV_KERNELS); do \
 		abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) || exit 1; \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko || exit 1; \
@@ -257,12 +336,20 @@ vm-check: lib examples ksmctl guest-tests
 	exit $$fail
 
 check: setup
-	@$(MAKE) -s lib examples ksmctl unit-tests guest-tests
+	@$(MAKE) -s lib examples ksmctl preload unit-tests guest-tests
 	@$(MAKE) -s unit-check
+	@$(MAKE) -s package-check
 	@$(MAKE) -s vm-check
 
+# The driver through DKMS for each test kernel; the Debian packages built,
+# checked with lintian, and (as root) installed into a throw-away copy of
+# / and purged.
+package-check:
+	@tools/dkms-check.sh
+	@tools/deb-check.sh
+
 demo: setup
-	@$(MAKE) -s lib examples ksmctl guest-tests
+	@$(MAKE) -s lib examples ksmctl preload guest-tests
 	@s=$(firstword $(KSMDEV_KERNELS)); abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) && \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko && \
 		tools/vm/run.sh --kernel $$s --mode demo
@@ -275,7 +362,7 @@ bench bench-quick: setup
 	@tools/bench/run.sh $(if $(filter bench-quick,$@),quick,all)
 
 vm-shell: setup
-	@$(MAKE) -s lib examples ksmctl guest-tests
+	@$(MAKE) -s lib examples ksmctl preload guest-tests
 	@s=$(firstword $(KSMDEV_KERNELS)); abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) && \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko && \
 		tools/vm/run.sh --kernel $$s --mode shell

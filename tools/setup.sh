@@ -80,7 +80,8 @@ install_pkgs() {
 # Base toolchain and rig packages.
 install_pkgs gcc make libc6-dev pkg-config libcmocka-dev qemu-system-x86 \
 	busybox-static cpio kmod xz-utils sparse python3 apt-utils dpkg-dev \
-	util-linux procps gnuplot-nox
+	util-linux procps gnuplot-nox \
+	dkms debhelper dh-dkms lintian build-essential fakeroot
 
 # Resolve a series to its current ABI through the metapackage.
 resolve_abi() {
