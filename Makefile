@@ -36,7 +36,8 @@ else
 KDIR ?= $(RUNNING_KDIR)
 endif
 
-DRIVER_SRCS := $(wildcard $(TOP)/driver/*.c $(TOP)/driver/*.h) $(TOP)/driver/Kbuild \
+DRIVER_SRCS := $(filter-out %.mod.c,$(wildcard $(TOP)/driver/*.c $(TOP)/driver/*.h)) \
+	       $(TOP)/driver/Kbuild \
 	       $(TOP)/include/uapi/linux/ksmdev.h
 
 # ---------------------------------------------------------------- userspace
@@ -291,7 +292,9 @@ sparse:
 # test-only modules in build/kmod/<abi>/test/.
 $(BUILD)/kmod/%/ksmdev.ko: $(DRIVER_SRCS) $(wildcard tests/kmod/*.c tests/kmod/Kbuild)
 	@mkdir -p $(dir $@)/test
-	@for f in $(TOP)/driver/*.c $(TOP)/driver/*.h $(TOP)/driver/Kbuild; do \
+	@rm -f $(dir $@)*.mod.c
+	@for f in $(filter-out %.mod.c,$(wildcard $(TOP)/driver/*.c)) $(TOP)/driver/*.h \
+			$(TOP)/driver/Kbuild; do \
 		[ -e $$f ] && ln -sf $$f $(dir $@) || true; done
 	@for f in $(TOP)/tests/kmod/*.c $(TOP)/tests/kmod/Kbuild; do \
 		[ -e $$f ] && ln -sf $$f $(dir $@)/test/ || true; done
