@@ -41,6 +41,9 @@
  * takes at most regions_per_fd (1024) regions per area: the shim opens up
  * to KP_MAX_AREAS areas and keeps KP_RESERVED entries for brk and arenas.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -54,6 +57,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/ksmdev.h>
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP	4	/* Linux 5.7 */
+#endif
 
 #define EXPORT __attribute__((visibility("default")))
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -478,9 +485,12 @@ static long register_range(uintptr_t s, uintptr_t e, int kind, int fresh)
 
 		if (i < ntab && tab[i].start < e) {
 			if (tab[i].start > pos) {
-				err = register_one(pos, tab[i].start, kind);
+				uintptr_t gap_end = tab[i].start;
+
+				err = register_one(pos, gap_end, kind);
 				if (err)
 					ret = err;
+				pos = gap_end;
 				continue;	/* the table changed: search again */
 			}
 			pos = tab[i].end;

@@ -1,0 +1,77 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# preload_stress_identical_output.sh - the shim never changes what a
+# program computes.  malloc-stress (4 threads, every allocation function,
+# mmap/mremap/munmap including partial unmaps, blocks verified before
+# each free, move and rewrite, a checksum of all it read) prints the same
+# bytes with and without the shim, and exits 0 both times.  The shimmed
+# run has the scanner running flat out and pauses halfway so live blocks
+# merge before the second half frees, moves and writes them; pages_merged
+# is sampled while it runs and must have been above 0.  It runs with
+# KSMDEV_PRELOAD_DEBUG=1: no registration and no unregistration may fail
+# (no overlap, no unknown region), and when it has exited no region is
+# left.
+
+set -u
+. "${KTEST_TOP:?KTEST_TOP is not set}/tests/preload/lib.sh"
+
+stress=$top/build/tests/preload/malloc-stress
+need "$stress"
+kp_init preload_stress_identical_output
+
+args="-t 4 -n ${KP_STRESS_OPS:-1000} -p 3000"
+
+info "== without the shim: malloc-stress $args"
+"$stress" $args >"$tmp/plain.out" 2>"$tmp/plain.err"
+rc=$?
+[ $rc = 0 ] || fail "without the shim: exit $rc: $(cat "$tmp/plain.out" "$tmp/plain.err")"
+cat "$tmp/plain.out"
+
+info "== with the shim, scanner flat out"
+"$helper" start 100000 0 || fail "cannot start the scanner"
+: >"$tmp/samples"
+(
+	while :; do
+		read -r m <"$sysfs/pages_merged"
+		echo "$m" >>"$tmp/samples"
+		sleep 0.2
+	done
+) &
+sampler=$!
+kp_pids=$sampler
+LD_PRELOAD="$shim" KSMDEV_PRELOAD_DEBUG=1 "$stress" $args >"$tmp/shim.out" 2>"$tmp/shim.err"
+rc=$?
+kill "$sampler"
+wait "$sampler" 2>/dev/null
+kp_pids=
+"$helper" stop
+[ $rc = 0 ] || fail "with the shim: exit $rc: $(cat "$tmp/shim.out"; grep -v '^ksmdev-preload' "$tmp/shim.err")"
+cmp -s "$tmp/plain.out" "$tmp/shim.out" || fail "output differs with the shim:
+$(diff "$tmp/plain.out" "$tmp/shim.out")"
+info "output identical"
+
+other=$(grep -v '^ksmdev-preload\[' "$tmp/shim.err")
+[ -z "$other" ] || fail "stderr with the shim: $other"
+bad=$(failed_lines "$tmp/shim.err")
+[ -z "$bad" ] || fail "failed (un)registrations:
+$(echo "$bad" | head -n 20)"
+for k in brk arena mmap-chunk mmap; do
+	r=$(grep -c "^ksmdev-preload\[[0-9]*\]: register $k " "$tmp/shim.err")
+	u=$(grep -c "^ksmdev-preload\[[0-9]*\]: unregister $k " "$tmp/shim.err")
+	info "$k: $r registrations, $u unregistrations"
+done
+[ "$(grep -c ': register mmap ' "$tmp/shim.err")" -gt 0 ] || fail "no mmap registered"
+[ "$(grep -c ': register mmap-chunk ' "$tmp/shim.err")" -gt 0 ] || fail "no mmap-chunk registered"
+[ "$(grep -c ': register arena ' "$tmp/shim.err")" -gt 0 ] || fail "no arena registered"
+
+max=0
+while read -r m; do
+	[ "$m" -gt "$max" ] && max=$m
+done <"$tmp/samples"
+info "pages_merged while it ran: up to $max ($(wc -l <"$tmp/samples") samples)"
+[ "$max" -gt 0 ] || fail "nothing merged while the shimmed program ran"
+sysval regions
+[ "$v" = 0 ] || fail "$v regions left after the program exited"
+echo "PASS"
+exit 0
