@@ -22,14 +22,17 @@
  *   pages (the shadow becomes zero), registering and removing regions
  *   (exactly or with the reservation around them, errors checked),
  *   closing and recreating an SMA (and /dev/ksm), mlock/munlock,
- *   MADV_COLD/MADV_PAGEOUT, reading smaps, sleeping;
+ *   MADV_COLD/MADV_PAGEOUT, reading smaps, KSM_MERGE_NOW (where the ABI
+ *   has it), sleeping;
  *
  * checking every readable page against the shadow after each batch.  The
- * supervisor meanwhile compacts memory and drops caches now and then.
- * Any mismatch, unexpected error or unexpected exit of any process fails
- * the test.  At the end every process checks all of its memory once more
- * and exits, and the global stats (regions, pages_shared, pages_sharing,
- * and the other page counts) return to 0 within 5 s.
+ * supervisor meanwhile compacts memory and drops caches now and then, and
+ * flips the runtime module parameters use_zero_pages and smart_scan
+ * (where the driver has them).  Any mismatch, unexpected error or
+ * unexpected exit of any process fails the test.  At the end every process
+ * checks all of its memory once more and exits, and the global stats
+ * (regions, pages_shared, pages_sharing, the other page counts and
+ * zero_pages) return to 0 within 5 s.
  *
  * Duration: KSMDEV_STRESS_SECONDS (default 45).  KSMDEV_STRESS_SEED makes
  * the random choices of a run repeatable as far as timing allows.
@@ -81,7 +84,7 @@ struct counters {
 	uint64_t writes, verify_pages, full_checks, batches, forks, child_checks;
 	uint64_t remaps, mprotects, mremaps, dontneeds, registers, removes;
 	uint64_t sma_recreates, mlocks, pageouts, spawned, kills, mismatches;
-	uint64_t errors, worker_exits_ok, grandchildren;
+	uint64_t errors, worker_exits_ok, grandchildren, toggles, merge_nows;
 };
 
 struct shared {
@@ -602,6 +605,21 @@ static void op_pageout(void)
 	COUNT(pageouts, 1);
 }
 
+/* Synchronous merge of one SMA's memory in our own context, where the ABI has it. */
+static void op_merge_now(void)
+{
+#ifdef KSM_MERGE_NOW
+	int k = rnd(NSMA);
+	long r = ioctl(smas[k], KSM_MERGE_NOW, 0);
+
+	if (r < 0)
+		wfail(EX_ERROR, "KSM_MERGE_NOW: %s", strerror(errno));
+	full_check("after KSM_MERGE_NOW");
+	OPLOG("merge now sma %d: %ld more merged", k, r);
+	COUNT(merge_nows, 1);
+#endif
+}
+
 /* ---- fork */
 
 static pid_t fork_child = -1;
@@ -752,6 +770,8 @@ static void worker(int slot_id, uint64_t seed)
 				op_mlock();
 			else if (c < 85)
 				op_pageout();
+			else if (c < 87)
+				op_merge_now();
 			else {
 				usleep(rnd(8000));
 				OPLOG("sleep");
@@ -850,6 +870,31 @@ static void __attribute__((format(printf, 1, 2))) summary(const char *fmt, ...)
 	}
 }
 
+/*
+ * Runtime-writable module parameters flipped during the run (where the
+ * driver has them): zero-page merging and smart-scan back-off.
+ */
+static const char *const toggled[] = {
+	"/sys/module/ksmdev/parameters/use_zero_pages",
+	"/sys/module/ksmdev/parameters/smart_scan",
+};
+static char toggled_orig[2][8];
+
+static int read_param(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
 static void write_file(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -867,7 +912,7 @@ int main(void)
 	const char *env = getenv("KSMDEV_STRESS_SECONDS");
 	const char *senv = getenv("KSMDEV_STRESS_SEED");
 	unsigned int seconds = env && *env ? (unsigned int)strtoul(env, NULL, 0) : 45;
-	uint64_t t0, deadline, next_kill, next_compact, next_sample = 0;
+	uint64_t t0, deadline, next_kill, next_compact, next_toggle, next_sample = 0;
 	uint64_t max_sharing = 0, max_shared = 0, scans0;
 	struct ksm_stats st;
 	struct counters c;
@@ -892,9 +937,13 @@ int main(void)
 	ktest_global_stats(devfd, &st);
 	scans0 = st.full_scans;
 
+	for (int k = 0; k < 2; k++)
+		if (read_param(toggled[k], toggled_orig[k], sizeof(toggled_orig[k])))
+			toggled_orig[k][0] = 0;
 	for (int k = 0; k < NWORKERS; k++)
 		spawn(k);
 	t0 = ktest_now_ms();
+	next_toggle = t0 + 1000 + rnd(3000);
 	deadline = t0 + seconds * 1000ULL;
 	next_kill = t0 + 500 + rnd(1500);
 	next_compact = t0 + 3000;
@@ -927,6 +976,15 @@ int main(void)
 			if (!rnd(3))
 				write_file("/proc/sys/vm/drop_caches", "3");
 			next_compact = now + 2000 + rnd(4000);
+		}
+		if (now >= next_toggle) {
+			int k = rnd(2);
+
+			if (toggled_orig[k][0]) {
+				write_file(toggled[k], rnd(2) ? "1" : "0");
+				COUNT(toggles, 1);
+			}
+			next_toggle = now + 1000 + rnd(3000);
 		}
 		if (now >= next_sample) {
 			ktest_global_stats(devfd, &st);
@@ -982,6 +1040,8 @@ int main(void)
 	summary("scanner: %llu full scans, max pages_shared %llu, max pages_sharing %llu",
 		   (unsigned long long)(st.full_scans - scans0), (unsigned long long)max_shared,
 		   (unsigned long long)max_sharing);
+	summary("module parameter flips (use_zero_pages, smart_scan) %llu, KSM_MERGE_NOW calls %llu",
+		(unsigned long long)c.toggles, (unsigned long long)c.merge_nows);
 	summary("mismatches %llu, errors %llu, failures %d", (unsigned long long)c.mismatches,
 		   (unsigned long long)c.errors, failures);
 
@@ -1005,6 +1065,12 @@ int main(void)
 		     (unsigned long long)st.pages_unshared, (unsigned long long)st.pages_volatile);
 	ktest_assert(ktest_sysfs_stat("regions") == 0 && ktest_sysfs_stat("pages_shared") == 0 &&
 		     ktest_sysfs_stat("pages_sharing") == 0, "sysfs stats not back to 0");
+	/* Zero-page records (where the driver has them) go with their regions. */
+	ktest_assert(ktest_sysfs_stat("zero_pages") <= 0, "zero_pages %lld with no region left",
+		     ktest_sysfs_stat("zero_pages"));
+	for (int k = 0; k < 2; k++)
+		if (toggled_orig[k][0])
+			write_file(toggled[k], toggled_orig[k]);
 	ktest_scanner(devfd, 100, 20000, 0);
 	close(devfd);
 	return 0;
