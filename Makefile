@@ -48,7 +48,7 @@ GUEST_HELPER    := tests/guest/helpers/ktest.c
 UNIT_TEST_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS      := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_TEST_SRCS))
 
-.PHONY: all module userspace guest-tests unit-tests check unit-check vm-check package-check preload \
+.PHONY: all module userspace guest-tests unit-tests check unit-check vm-check package-check preload stress \
 	demo vm-shell setup clean sparse lib install uninstall examples ksmctl bench bench-quick
 
 all: module userspace
@@ -363,6 +363,20 @@ bench bench-quick: setup
 	@for s in $(KSMDEV_KERNELS); do abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) && \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko || exit 1; done
 	@tools/bench/run.sh $(if $(filter bench-quick,$@),quick,all)
+
+# Long reliability runs: the stress, fuzz and resource tests with a longer
+# stress duration (seconds) and more fuzzed ioctls, on each kernel.
+DURATION ?= 600
+CALLS    ?= 200000
+stress: setup
+	@$(MAKE) -s lib examples ksmctl preload guest-tests
+	@fail=0; for s in $(KSMDEV_KERNELS); do abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) || exit 1; \
+		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko || exit 1; \
+		KSMDEV_TESTS='^stress_|^fuzz_|^resources_' tools/vm/run.sh --kernel $$s \
+		  --timeout $$(( $(DURATION) + 900 )) \
+		  --env "KSMDEV_STRESS_SECONDS=$(DURATION) KSMDEV_FUZZ_CALLS=$(CALLS) KTEST_TIMEOUT=$$(( $(DURATION) + 300 ))" \
+		  || fail=1; \
+	done; exit $$fail
 
 vm-shell: setup
 	@$(MAKE) -s lib examples ksmctl preload guest-tests

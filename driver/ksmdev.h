@@ -149,6 +149,7 @@ extern unsigned int ksm_regions_per_fd;
 extern bool ksm_run;
 extern unsigned int ksm_pages_to_scan;
 extern unsigned int ksm_sleep_usecs;
+extern unsigned int ksm_settings_gen;
 
 /* scan.c */
 int ksm_scan_init(void);

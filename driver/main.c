@@ -313,11 +313,13 @@ static int ksm_sma_release(struct inode *inode, struct file *file)
 	ksm_process_pending();
 	list_for_each_entry_safe(region, tmp, &area->regions, area_link) {
 		/*
-		 * Unmerge while the mm lives.  Out of memory here cannot be
-		 * reported; the pages stay merged and stay correct (a write
-		 * still copies), only the savings are kept.
+		 * Unmerge while the mm lives.  Out of memory (or a fatal
+		 * signal of the closing task) cannot be reported here; the
+		 * pages stay merged and stay correct (a write still copies).
 		 */
-		if (ksm_unmerge_range(region))
+		int err = ksm_unmerge_range(region);
+
+		if (err == -ENOMEM)
 			pr_warn_ratelimited("out of memory unmerging a closed area; pages stay shared\n");
 		ksm_region_destroy(region);
 	}
@@ -431,6 +433,7 @@ static long ksm_start_stop(void __user *uarg)
 		WRITE_ONCE(ksm_pages_to_scan, info.pages_to_scan);
 	WRITE_ONCE(ksm_sleep_usecs, info.sleep);
 	WRITE_ONCE(ksm_run, !!(info.flags & ksm_control_flags_run));
+	WRITE_ONCE(ksm_settings_gen, ksm_settings_gen + 1);
 	mutex_unlock(&ksm_lock);
 	ksm_scan_wake();
 	return 0;
@@ -529,7 +532,9 @@ static long ksm_set_autotune(void __user *uarg)
 		WRITE_ONCE(ksm_max_cpu_permille, at.max_cpu_permille);
 	}
 	WRITE_ONCE(ksm_autotune, !!(at.flags & KSM_AUTOTUNE_ON));
+	WRITE_ONCE(ksm_settings_gen, ksm_settings_gen + 1);
 	mutex_unlock(&ksm_lock);
+	ksm_scan_wake();
 	return 0;
 }
 

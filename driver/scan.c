@@ -1057,6 +1057,9 @@ static void ksm_autotune_batch(unsigned int pages, u64 cpu_ns, unsigned int slee
 	WRITE_ONCE(ksm_pages_to_scan, (unsigned int)batch);
 }
 
+/* Bumped by every settings change, so a long sleep ends at once. */
+unsigned int ksm_settings_gen;
+
 static bool ksm_should_run(void)
 {
 	return READ_ONCE(ksm_run) && READ_ONCE(ksm_nr_regions_total);
@@ -1070,6 +1073,7 @@ static int ksm_scan_thread(void *unused)
 	while (!kthread_should_stop()) {
 		u64 t0 = ktime_get_ns();
 		unsigned int sleep_us, pages = 0;
+		unsigned int gen = READ_ONCE(ksm_settings_gen);
 
 		if (ksm_should_run())
 			pages = ksm_do_scan(READ_ONCE(ksm_pages_to_scan));
@@ -1098,7 +1102,8 @@ static int ksm_scan_thread(void *unused)
 		}
 		if (sleep_us >= 20000)
 			wait_event_freezable_timeout(ksm_thread_wait,
-						     kthread_should_stop() || !ksm_should_run(),
+						     kthread_should_stop() || !ksm_should_run() ||
+						     READ_ONCE(ksm_settings_gen) != gen,
 						     usecs_to_jiffies(sleep_us));
 		else if (sleep_us)
 			usleep_range(sleep_us, sleep_us + sleep_us / 8 + 1);

@@ -110,7 +110,7 @@ fi
 start=$(date +%s)
 timeout -k 10 "$timeout_s" "${qemu[@]}" -monitor none \
 	-serial "file:$console" -chardev stdio,id=res,signal=off -serial chardev:res \
-	</dev/null | tr -d '\r' | tee "$results" | sed -n 's/^KTEST //p' |
+	</dev/null | stdbuf -oL tr -d '\r' | tee "$results" | sed -un 's/^KTEST //p' |
 	while IFS= read -r line; do
 		case "$line" in
 		LOG\ *) if [ "$mode" = test ]; then echo "[$series]   ${line#LOG }"; else echo "${line#LOG }"; fi ;;
