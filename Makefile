@@ -227,7 +227,17 @@ uninstall-dkms:
 	rm -rf $(DESTDIR)$(DKMSDIR)
 	rm -f $(DESTDIR)$(SYSCONFDIR)/modules-load.d/ksmdev.conf
 
-guest-tests: $(GUEST_TESTS)
+# Programs the preload tests run (not tests themselves): ordinary programs
+# with no ksmdev code, and ksm-helper for driving the device.
+PRELOAD_HELPERS := $(BUILD)/tests/preload/arena-builder \
+		   $(BUILD)/tests/preload/malloc-stress \
+		   $(BUILD)/tests/preload/ksm-helper
+
+guest-tests: $(GUEST_TESTS) $(PRELOAD_HELPERS)
+
+$(BUILD)/tests/preload/%: tests/preload/%.c include/uapi/linux/ksmdev.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -lpthread
 
 unit-tests: $(UNIT_TESTS)
 

@@ -674,11 +674,13 @@ static struct ksm_item *ksm_unstable_find(struct ksm_item *item,
 			put_page(p);
 			continue;	/* same page: nothing to gain */
 		}
-		/* Gone or changed: it is no candidate any more. */
+		/* Gone or changed: no candidate now; look at it properly next. */
 		if (p)
 			put_page(p);
 		ksm_unstable_unhash(cand);
 		ksm_item_set_state(cand, KSM_ITEM_NEW);
+		cand->skip_until = 0;
+		cand->age = 0;
 	}
 	return NULL;
 }
@@ -700,9 +702,10 @@ static bool ksm_unstable_has_candidate(struct ksm_item *item)
 
 /*
  * Smart scanning: a page seen unique and unchanged in consecutive passes
- * is skipped for a growing number of passes (1, 2, 4, then 8 at most);
- * any change, or a merge, starts it over.  Its duplicates still merge when
- * they see it, only later.
+ * is not read for a growing number of passes (1, 2, 4, then 8 at most):
+ * it is not checksummed, but stays in the tables under its last checksum,
+ * so a new duplicate merges with it as soon as it appears (the merge
+ * compares the real contents).  Any change, or a merge, starts it over.
  */
 static void ksm_smart_backoff(struct ksm_item *item)
 {
@@ -811,7 +814,7 @@ static void ksm_cmp_and_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 	struct ksm_stable *node;
 	struct ksm_item *cand;
 	struct page *cpage;
-	bool changed, busy;
+	bool changed, busy, skipped = false;
 	u64 sum;
 
 	if (item->stable) {
@@ -829,13 +832,21 @@ static void ksm_cmp_and_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 	}
 	if (PageKsm(page))
 		return;		/* in-kernel KSM's page, not ours to touch */
-	if (item->skip_until > ksm_full_scans && !ctx->sync) {
-		ksm_pages_skipped++;	/* unique for a while: back off */
-		return;
+	if (item->skip_until > ksm_full_scans && !ctx->sync && item->checksummed) {
+		/*
+		 * Unique for a while: back off from reading the page, but
+		 * keep it findable under its last checksum (every match is
+		 * verified by a full compare), so a new duplicate still
+		 * merges with it in the first pass that sees both.
+		 */
+		ksm_pages_skipped++;
+		skipped = true;
+		sum = item->checksum;
+		changed = false;
+	} else {
+		sum = ksm_page_checksum(page);
+		changed = item->checksummed && item->checksum != sum;
 	}
-
-	sum = ksm_page_checksum(page);
-	changed = item->checksummed && item->checksum != sum;
 	ksm_unstable_unhash(item);
 	item->checksum = sum;
 	item->checksummed = true;
@@ -868,7 +879,8 @@ static void ksm_cmp_and_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 		return;
 	}
 	ksm_unstable_insert(item);
-	ksm_smart_backoff(item);
+	if (!skipped)
+		ksm_smart_backoff(item);
 }
 
 /* ------------------------------------------------------------ scanning */

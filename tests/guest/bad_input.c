@@ -225,7 +225,7 @@ static void region_ioctls(int dev)
 
 	/* ENOTTY for unknown ioctls on an SMA fd. */
 	EXPECT_ERR(ioctl(sma1, _IO(KSMIO, 0x7f), 0), ENOTTY);
-	EXPECT_ERR(ioctl(sma1, _IO(KSMIO, 0x23), 0), ENOTTY);
+	EXPECT_ERR(ioctl(sma1, _IO(KSMIO, 0x2f), 0), ENOTTY);
 	EXPECT_ERR(ioctl(sma1, _IO('x', 1), 0), ENOTTY);
 
 	close(sma1);
