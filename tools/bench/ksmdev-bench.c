@@ -13,6 +13,9 @@
  *      tenth rewritten continuously; pages saved over time and CPU.
  *   W5 COW break: write every merged page of W1; time.
  *   W6 unmerge: remove the region / MADV_UNMERGEABLE; time.
+ *   W7 synchronous merge (ksmdev only): W1's memory by KSM_MERGE_NOW.
+ *   Smart scanning before/after (full mode): ksmdev's W3 and W4 again with
+ *   smart_scan=0.
  *
  * Output: a table on stdout, one "BENCHJSON {...}" line with every figure,
  * and "W4SERIES system t saved" lines for the plot.  Pages are 4 KiB, THP
@@ -466,13 +469,56 @@ static struct w4 run_w4(enum sys s, unsigned int pages, unsigned int sleep_ms, F
 	return res;
 }
 
+/* ------------------------------------------------------------ W7 */
+
+/*
+ * W7 synchronous merge: the W1 memory merged by KSM_MERGE_NOW in the
+ * caller's thread, scanner stopped; seconds from the call to merged.
+ */
+static double run_w7(void)
+{
+	const size_t len = 100 * MIB;
+	const unsigned long npages = len / PAGE;
+	struct region r = region_map(len);
+	struct snap b;
+	double t0, t;
+	int ret;
+
+	memset(r.p, 0x5a, len);
+	region_enable(DEV, &r);
+	t0 = now();
+	ret = ksmdev_merge_now(r.area);
+	t = now() - t0;
+	if (ret < 0)
+		die("merge now: %s", ksmdev_strerror(ret));
+	b = snap(DEV);
+	if (b.shared + b.sharing < npages)
+		die("W7: only %lu of %lu pages merged", b.shared + b.sharing, npages);
+	for (size_t off = 0; off < len; off += PAGE)
+		if (r.p[off] != 0x5a)
+			die("W7: wrong byte");
+	region_disable(DEV, &r);
+	munmap(r.p, len);
+	cleanup(DEV);
+	return t;
+}
+
+static void set_smart_scan(int on)
+{
+	FILE *f = fopen("/sys/module/ksmdev/parameters/smart_scan", "w");
+
+	if (!f || fprintf(f, "%d\n", on) < 0 || fclose(f))
+		die("smart_scan: %s", strerror(errno));
+}
+
 /* ------------------------------------------------------------ main */
 
 int main(int argc, char **argv)
 {
 	struct w1 w1[2];
-	struct w3 w3[2];
-	struct w4 w4[2];
+	struct w3 w3[2], w3_nosmart = { 0 };
+	struct w4 w4[2], w4_nosmart = { 0 };
+	double w7 = 0;
 	const unsigned int rate_pages = 2000, rate_sleep_ms = 20;
 	const char *only = argc > 1 ? argv[1] : "all";
 	int quick = !strcmp(only, "quick");
@@ -508,6 +554,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "W4 %s...\n", sys_name[s]);
 		w4[s] = run_w4(s, rate_pages, rate_sleep_ms, stdout);
 	}
+	fprintf(stderr, "W7 ksmdev...\n");
+	w7 = run_w7();
+	if (!quick) {
+		/* Smart scanning before/after: ksmdev with it off. */
+		FILE *devnull = fopen("/dev/null", "w");
+
+		set_smart_scan(0);
+		fprintf(stderr, "W3/W4 ksmdev without smart scanning...\n");
+		w3_nosmart = run_w3(DEV, rate_pages, rate_sleep_ms);
+		w4_nosmart = run_w4(DEV, rate_pages, rate_sleep_ms, devnull ? devnull : stderr);
+		set_smart_scan(1);
+		if (devnull)
+			fclose(devnull);
+	}
 
 	printf("\nksmdev vs in-kernel KSM, Linux %s, same guest boot%s\n", kernel,
 	       quick ? " (quick mode: no W3, short W4)" : "");
@@ -533,16 +593,32 @@ int main(int argc, char **argv)
 	       w1[KSM].unmerge_seconds, w1[DEV].unmerge_seconds,
 	       w1[DEV].unmerge_seconds / w1[KSM].unmerge_seconds, "<= 1.0x time");
 
+	printf("%-44s %12.3f %12.3f %8.2fx %s\n", "W7 merge 100 MiB: scanner W1 vs KSM_MERGE_NOW, s",
+	       w1[DEV].seconds, w7, w7 / w1[DEV].seconds, "(ksmdev only)");
+	if (!quick) {
+		printf("\nsmart scanning, ksmdev            off          on      on/off\n");
+		printf("%-32s %10.3f %11.3f %10.2fx\n", "W3 CPU s per GiB unique",
+		       w3_nosmart.cpu_per_gib, w3[DEV].cpu_per_gib,
+		       w3[DEV].cpu_per_gib / w3_nosmart.cpu_per_gib);
+		printf("%-32s %10.0f %11.0f %10.2fx\n", "W4 mean pages saved",
+		       w4_nosmart.mean_saved, w4[DEV].mean_saved,
+		       w4[DEV].mean_saved / (w4_nosmart.mean_saved ? w4_nosmart.mean_saved : 1));
+		printf("%-32s %10.2f %11.2f %10.2fx\n", "W4 scanner CPU s",
+		       w4_nosmart.cpu, w4[DEV].cpu, w4[DEV].cpu / (w4_nosmart.cpu ? w4_nosmart.cpu : 0.01));
+	}
 	printf("BENCHJSON {\"kernel\":\"%s\",\"quick\":%d,"
 	       "\"w1_mibs\":[%.2f,%.2f],\"w1_seconds\":[%.3f,%.3f],\"w2_scans\":[%lu,%lu],"
 	       "\"w3_cpu_per_gib\":[%.4f,%.4f],\"w4_mean_saved\":[%.0f,%.0f],"
 	       "\"w4_final_saved\":[%.0f,%.0f],\"w4_cpu\":[%.3f,%.3f],"
-	       "\"w5_seconds\":[%.4f,%.4f],\"w6_seconds\":[%.4f,%.4f]}\n",
+	       "\"w5_seconds\":[%.4f,%.4f],\"w6_seconds\":[%.4f,%.4f],"
+	       "\"w7_merge_now_seconds\":%.4f,\"w3_cpu_per_gib_nosmart\":%.4f,"
+	       "\"w4_mean_saved_nosmart\":%.0f,\"w4_cpu_nosmart\":%.3f}\n",
 	       kernel, quick, w1[KSM].mibs, w1[DEV].mibs, w1[KSM].seconds, w1[DEV].seconds,
 	       w1[KSM].scans, w1[DEV].scans,
 	       quick ? 0 : w3[KSM].cpu_per_gib, quick ? 0 : w3[DEV].cpu_per_gib,
 	       w4[KSM].mean_saved, w4[DEV].mean_saved, w4[KSM].final_saved, w4[DEV].final_saved,
 	       w4[KSM].cpu, w4[DEV].cpu, w1[KSM].cow_seconds, w1[DEV].cow_seconds,
-	       w1[KSM].unmerge_seconds, w1[DEV].unmerge_seconds);
+	       w1[KSM].unmerge_seconds, w1[DEV].unmerge_seconds,
+	       w7, w3_nosmart.cpu_per_gib, w4_nosmart.mean_saved, w4_nosmart.cpu);
 	return 0;
 }

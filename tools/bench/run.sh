@@ -34,6 +34,6 @@ plot "< awk '\$1==\"ksm\"' $out/w4-$s.dat" using 2:3 with lines lw 2 title "in-k
      "< awk '\$1==\"ksmdev\"' $out/w4-$s.dat" using 2:3 with lines lw 2 title "ksmdev"
 GP
 	fi
-	sed -n '/^ksmdev vs in-kernel KSM/,/^W6/p' "$log" >"$out/table-$s.txt"
+	awk '/^ksmdev vs in-kernel KSM/ { p = 1 } /^BENCHJSON/ { p = 0 } p' "$log" >"$out/table-$s.txt"
 done
 echo "bench: results in $out (table-*.txt, bench-*.json, w4-*.png)"
