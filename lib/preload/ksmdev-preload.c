@@ -55,6 +55,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/ksmdev.h>
 
@@ -81,8 +82,12 @@ extern void __libc_free(void *p);
 #define IS_MMAPPED		0x2UL
 #define NON_MAIN_ARENA		0x4UL
 #define SIZE_BITS		(PREV_INUSE | IS_MMAPPED | NON_MAIN_ARENA)
-/* 2 * DEFAULT_MMAP_THRESHOLD_MAX: 64 MiB on 64-bit, 1 MiB on 32-bit. */
-#define HEAP_MAX_SIZE		(2UL * 4 * 1024 * 1024 * sizeof(long))
+/* glibc's 2 * DEFAULT_MMAP_THRESHOLD_MAX: 64 MiB on 64-bit, 1 MiB on 32-bit. */
+#if __SIZEOF_LONG__ == 8
+#define HEAP_MAX_SIZE		(64UL * 1024 * 1024)
+#else
+#define HEAP_MAX_SIZE		(1UL * 1024 * 1024)
+#endif
 
 #define MIB			(1024UL * 1024)
 #define BRK_MIN_COVER		MIB
@@ -640,8 +645,11 @@ static int mark_arenas(const struct mline *m, void *arg)
 	return 0;
 }
 
-/* Unregister arena heaps glibc deleted (their memory is no longer mapped). */
-static void drop_dead_arenas(void)
+/*
+ * Arena heaps glibc deleted (no longer mapped) go: unregistered, or (in a
+ * forked child, whose registrations are not made yet) only forgotten.
+ */
+static void drop_dead_arenas(int unregister)
 {
 	unsigned int i, n = 0;
 
@@ -652,11 +660,28 @@ static void drop_dead_arenas(void)
 	if (!n || maps_foreach(mark_arenas, NULL) < 0)
 		return;
 	for (i = ntab; i-- > 0;) {
-		if (tab[i].kind == K_ARENA && !arena_seen[i]) {
-			log_range("gone", K_ARENA, tab[i].start, tab[i].end, 0);
+		if (tab[i].kind != K_ARENA || arena_seen[i])
+			continue;
+		log_range("gone", K_ARENA, tab[i].start, tab[i].end, 0);
+		if (unregister) {
 			unregister_at(i);
+		} else {
+			area_used[tab[i].area]++;	/* tab_remove() takes it off */
+			tab_remove(i);
 		}
 	}
+}
+
+/* At most once a second: is every registered arena heap still there? */
+static void maybe_drop_dead_arenas(void)
+{
+	static long last;
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) || ts.tv_sec == last)
+		return;
+	last = ts.tv_sec;
+	drop_dead_arenas(1);
 }
 
 struct anon_find {
@@ -744,11 +769,14 @@ static void slow_arena(uintptr_t base)
 
 	if (!kp_enter(&e))
 		return;
-	if (on() && tab_find(base) < 0) {
+	if (on() && tab_find(base) >= 0) {
+		/* A thread new to this heap: a chance to see deleted heaps. */
+		maybe_drop_dead_arenas();
+	} else if (on()) {
 		for (i = 0; i < KP_NOGO && nogo[i] != base; i++)
 			;
 		if (i == KP_NOGO) {
-			drop_dead_arenas();
+			drop_dead_arenas(1);
 			if (register_range(base, base + HEAP_MAX_SIZE, K_ARENA, 1) &&
 			    tab_find(base) < 0)
 				nogo[nogo_next++ % KP_NOGO] = base;
@@ -1110,6 +1138,7 @@ static void atfork_child(void)
 		return;
 	}
 	log_msg("fork child: own area fd ", NULL, (unsigned long)area_fd[a], 10, 0);
+	drop_dead_arenas(0);
 	for (i = j = 0; i < ntab; i++) {
 		struct region r = tab[i];
 		long err = -ENOSPC;

@@ -13,7 +13,9 @@
  * range add nothing; PROT_NONE reservations are registered; malloc,
  * calloc, realloc and posix_memalign blocks served by mmap are registered
  * and go away on free (also after realloc moved them); a thread's first
- * malloc registers its 64 MiB arena heap; the main arena's coverage grows
+ * malloc registers its 64 MiB arena heap, a second heap of the arena is
+ * registered too and unregistered once glibc deleted it (seen by the next
+ * thread that uses the arena); the main arena's coverage grows
  * in few, doubling steps as brk grows; a registration of the program's
  * own that overlaps the shim's wins (the shim steps aside); a forked
  * child has an area of its own holding everything again.
@@ -97,6 +99,31 @@ static void *thread_main(void *arg)
 	pthread_barrier_wait(&bar);	/* main counts */
 	pthread_barrier_wait(&bar);
 	free(keep(*out));
+	return NULL;
+}
+
+/* 80 MiB in 100 KiB blocks (a second 64 MiB heap), all freed again. */
+static void *grow_and_shrink(void *arg)
+{
+	static void *p[800];
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 800; i++) {
+		p[i] = keep(malloc(100 * KIB));
+		if (!p[i])
+			ktest_fail("malloc");
+		memset(p[i], 1, 64);
+	}
+	for (i = 799; i >= 0; i--)
+		free(keep(p[i]));
+	return NULL;
+}
+
+static void *small(void *arg)
+{
+	(void)arg;
+	free(keep(malloc(100)));
 	return NULL;
 }
 
@@ -215,6 +242,17 @@ int main(int argc, char **argv)
 	pthread_barrier_wait(&bar);
 	pthread_join(th, NULL);
 	counts(&r0, &p0);	/* the arena stays */
+
+	/* ---- a heap glibc deletes goes when a thread next comes (<= 1/s) */
+	if (pthread_create(&th, NULL, grow_and_shrink, NULL))
+		ktest_fail("pthread_create");
+	pthread_join(th, NULL);
+	expect("a second heap of the arena, deleted by glibc but not yet seen", 1, 16384);
+	usleep(1100 * 1000);
+	if (pthread_create(&th, NULL, small, NULL))
+		ktest_fail("pthread_create");
+	pthread_join(th, NULL);
+	expect("the deleted heap, seen by the next thread", 0, 0);
 
 	/* ---- brk growth: 24 MiB in small blocks, few regions */
 	for (total = 0; total < 24 * MIB; total += 1000) {
