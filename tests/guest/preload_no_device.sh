@@ -34,7 +34,7 @@ $(diff "$tmp/$name.plain" "$tmp/$name.shim")"
 }
 
 for dev in /nonexistent /dev/null; do
-	compare stress "$stress" -t 2 -n 200
+	compare stress "$stress" -t 1 -n 300
 	if command -v python3 >/dev/null; then
 		compare python python3 -c 'd = {i: str(i) * 20 for i in range(20000)}; print(len(d), sum(map(len, d.values())))'
 	fi
