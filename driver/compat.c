@@ -162,7 +162,10 @@ int ksm_compat_init(void)
 	}
 	for (i = 0; i < ARRAY_SIZE(ksm_symbols); i++) {
 		const struct ksm_symbol *s = &ksm_symbols[i];
-		unsigned long addr = ksm_kallsyms_lookup_name(s->name);
+		unsigned long addr;
+
+		cond_resched();		/* each lookup walks the symbol table */
+		addr = ksm_kallsyms_lookup_name(s->name);
 
 		if (addr && s->is_function && !ksm_callable(addr)) {
 			pr_err("core-mm function %s cannot be called under IBT\n",
