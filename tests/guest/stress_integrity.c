@@ -946,7 +946,7 @@ int main(void)
 	next_toggle = t0 + 1000 + rnd(3000);
 	deadline = t0 + seconds * 1000ULL;
 	next_kill = t0 + 500 + rnd(1500);
-	next_compact = t0 + 3000;
+	next_compact = t0 + 10000;
 
 	while (!failures && ktest_now_ms() < deadline) {
 		uint64_t now;
@@ -975,7 +975,7 @@ int main(void)
 			write_file("/proc/sys/vm/compact_memory", "1");
 			if (!rnd(3))
 				write_file("/proc/sys/vm/drop_caches", "3");
-			next_compact = now + 2000 + rnd(4000);
+			next_compact = now + 20000 + rnd(10000);
 		}
 		if (now >= next_toggle) {
 			int k = rnd(2);
