@@ -81,7 +81,7 @@ install_pkgs() {
 install_pkgs gcc make libc6-dev pkg-config libcmocka-dev qemu-system-x86 \
 	busybox-static cpio kmod xz-utils sparse python3 apt-utils dpkg-dev \
 	util-linux procps gnuplot-nox \
-	dkms debhelper dh-dkms lintian build-essential fakeroot
+	dkms debhelper dh-dkms lintian build-essential fakeroot sqlite3
 
 # Resolve a series to its current ABI through the metapackage.
 resolve_abi() {
