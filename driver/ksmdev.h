@@ -143,7 +143,6 @@ static inline u64 ksm_item_domain(const struct ksm_item *item)
 {
 	return item->region->area->domain;
 }
-extern unsigned long ksm_nr_regions_total;
 extern unsigned int ksm_max_kernel_pages;
 extern unsigned int ksm_regions_per_fd;
 extern bool ksm_run;
@@ -194,7 +193,6 @@ extern int ksm_notifier_owner;
 struct ksm_mm_slot *ksm_slot_get(struct mm_struct *mm);
 void ksm_slot_put(struct ksm_mm_slot *slot);
 void ksm_process_pending(void);
-int ksm_notifier_init(void);
 void ksm_notifier_exit(void);
 
 /* main.c */

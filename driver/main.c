@@ -71,7 +71,6 @@ MODULE_PARM_DESC(use_zero_pages,
 		 "map all-zero pages to the kernel's zero page instead of a KSM page (default 0)");
 
 bool ksm_run;
-unsigned long ksm_nr_regions_total;
 static LIST_HEAD(ksm_areas);
 
 /* ------------------------------------------------------------ stats */
@@ -188,7 +187,6 @@ void ksm_region_destroy(struct ksm_region *region)
 	area->stats.regions--;
 	area->pages_registered -= (region->end - region->start) >> PAGE_SHIFT;
 	ksm_global.regions--;
-	ksm_nr_regions_total--;
 	kfree(region);
 	ksm_slot_put(slot);
 }
@@ -244,7 +242,6 @@ static long ksm_register_region(struct ksm_area *area, void __user *uarg)
 	area->stats.regions++;
 	area->pages_registered += (region->end - region->start) >> PAGE_SHIFT;
 	ksm_global.regions++;
-	ksm_nr_regions_total++;
 	ksm_scan_region_added(region);
 	mutex_unlock(&ksm_lock);
 	return 0;
@@ -695,12 +692,10 @@ static int __init ksmdev_init(void)
 		ksm_pages_to_scan = 100;
 	ksm_run = run_param;
 
-	err = ksm_notifier_init();
-	if (err)
-		return err;
+	/* Nothing can register a notifier before misc_register(). */
 	err = ksm_scan_init();
 	if (err)
-		goto out_notifier;
+		return err;
 	err = -ENOMEM;
 	ksm_kobj = kobject_create_and_add("ksmdev", ksm_mm_kobj());
 	if (!ksm_kobj)
@@ -717,8 +712,6 @@ out_kobj:
 	kobject_put(ksm_kobj);
 out_scan:
 	ksm_scan_exit();
-out_notifier:
-	ksm_notifier_exit();
 	return err;
 }
 

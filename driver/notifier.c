@@ -239,11 +239,6 @@ static void ksm_pending_work_fn(struct work_struct *work)
 	mutex_unlock(&ksm_lock);
 }
 
-int ksm_notifier_init(void)
-{
-	return 0;
-}
-
 /* After every region is gone: wait for callbacks and frees to finish. */
 void ksm_notifier_exit(void)
 {

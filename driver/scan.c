@@ -1074,7 +1074,7 @@ unsigned int ksm_settings_gen;
 
 static bool ksm_should_run(void)
 {
-	return READ_ONCE(ksm_run) && READ_ONCE(ksm_nr_regions_total);
+	return READ_ONCE(ksm_run) && READ_ONCE(ksm_global.regions);
 }
 
 static int ksm_scan_thread(void *unused)
