@@ -5,6 +5,7 @@
 #   make                 driver for KDIR, library, tools, tests
 #   make module KDIR=..  driver/ksmdev.ko against exactly those headers
 #   make check           setup, build, unit tests, in-guest tests on 6.1 and 6.12
+#   make check-debug     the in-guest tests on a KASAN/lockdep/kmemleak 6.1 kernel
 #   make demo            setup, build, boot the default guest, show merging
 #   make vm-shell        interactive guest with the module and tools present
 #
@@ -48,7 +49,7 @@ GUEST_HELPER    := tests/guest/helpers/ktest.c
 UNIT_TEST_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS      := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_TEST_SRCS))
 
-.PHONY: all module userspace guest-tests unit-tests check unit-check vm-check package-check preload stress \
+.PHONY: all module userspace guest-tests unit-tests check check-debug unit-check vm-check package-check preload stress \
 	demo vm-shell setup clean sparse lib install uninstall examples ksmctl bench bench-quick
 
 all: module userspace
@@ -298,6 +299,10 @@ module:
 sparse:
 	$(MAKE) -C $(KDIR) M=$(TOP)/driver KSMDEV_TOP=$(TOP) C=2 modules
 
+# Kernel tree for an ABI: the debug kernel's build tree in the cache, or the
+# Debian headers package.
+kdir_of = $(if $(wildcard $(KSMDEV_CACHE)/kernels/$(1)/build/Makefile),$(KSMDEV_CACHE)/kernels/$(1)/build,/usr/src/linux-headers-$(1))
+
 # Out-of-tree copy per test kernel ABI: build/kmod/<abi>/ksmdev.ko and the
 # test-only modules in build/kmod/<abi>/test/.
 $(BUILD)/kmod/%/ksmdev.ko: $(DRIVER_SRCS) $(wildcard tests/kmod/*.c tests/kmod/Kbuild)
@@ -308,9 +313,9 @@ $(BUILD)/kmod/%/ksmdev.ko: $(DRIVER_SRCS) $(wildcard tests/kmod/*.c tests/kmod/K
 		[ -e $$f ] && ln -sf $$f $(dir $@) || true; done
 	@for f in $(TOP)/tests/kmod/*.c $(TOP)/tests/kmod/Kbuild; do \
 		[ -e $$f ] && ln -sf $$f $(dir $@)/test/ || true; done
-	$(MAKE) -s -C /usr/src/linux-headers-$* M=$(dir $@) KSMDEV_TOP=$(TOP) modules
+	$(MAKE) -s -C $(call kdir_of,$*) M=$(dir $@) KSMDEV_TOP=$(TOP) modules
 	@if [ -e $(TOP)/tests/kmod/Kbuild ]; then \
-		$(MAKE) -s -C /usr/src/linux-headers-$* M=$(dir $@)test KSMDEV_TOP=$(TOP) modules; fi
+		$(MAKE) -s -C $(call kdir_of,$*) M=$(dir $@)test KSMDEV_TOP=$(TOP) modules; fi
 
 # ---------------------------------------------------------------- tests
 
@@ -374,6 +379,18 @@ bench bench-quick: setup
 	@for s in $(KSMDEV_KERNELS); do abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) && \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko || exit 1; done
 	@tools/bench/run.sh $(if $(filter bench-quick,$@),quick,all)
+
+# The whole in-guest suite on a debug kernel built from Debian's
+# linux-source-6.1 with KASAN, lockdep, DEBUG_VM, PAGE_TABLE_CHECK,
+# KMEMLEAK... (built once into the cache: tools/debug-kernel/build.sh).
+# Everything is slower there: generous guest and per-test time limits.
+check-debug: setup
+	@$(MAKE) -s lib examples ksmctl preload guest-tests
+	@tools/debug-kernel/build.sh
+	@abi=$$(cat $(KSMDEV_CACHE)/kernels/6.1-debug.abi) && \
+		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko && \
+		tools/vm/run.sh --kernel 6.1-debug --mode test --timeout 5400 \
+		  --env "KTEST_TIMEOUT=1200 KTEST_DEBUG_KERNEL=1"
 
 # Long reliability runs: the stress, fuzz and resource tests with a longer
 # stress duration (seconds) and more fuzzed ioctls, on each kernel.
