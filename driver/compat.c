@@ -20,6 +20,7 @@
 #include <linux/huge_mm.h>
 #include <linux/swap.h>
 #include <linux/kobject.h>
+#include <linux/memcontrol.h>
 #include <asm/tlbflush.h>
 #include "compat.h"
 
@@ -38,6 +39,23 @@ static void (*ksm_mn_end_fn)(struct mmu_notifier_range *range, bool only_end);
 static pte_t (*ksm_ptep_clear_flush_fn)(struct vm_area_struct *vma,
 					unsigned long addr, pte_t *ptep);
 static void (*ksm_lru_add_drain_all_fn)(void);
+static void (*ksm_folio_add_lru_vma_fn)(struct folio *folio,
+					struct vm_area_struct *vma);
+static void (*ksm_flush_tlb_mm_range_fn)(struct mm_struct *mm, unsigned long start,
+					 unsigned long end, unsigned int stride_shift,
+					 bool freed_tables);
+#ifdef CONFIG_MEMCG
+static int (*ksm_memcg_charge_fn)(struct folio *folio, struct mm_struct *mm,
+				  gfp_t gfp);
+#endif
+/* IOMMU/secondary TLBs that share the CPU page tables (SVA). */
+static void (*ksm_secondary_tlbs_fn)(struct mm_struct *mm, unsigned long start,
+				     unsigned long end);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define KSM_SECONDARY_TLBS_NAME	"__mmu_notifier_arch_invalidate_secondary_tlbs"
+#else
+#define KSM_SECONDARY_TLBS_NAME	"__mmu_notifier_invalidate_range"
+#endif
 static struct kobject **ksm_mm_kobj_ptr;
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
@@ -57,6 +75,9 @@ static void (*ksm_remove_rmap_fn)(struct folio *folio, struct page *page,
 				  int nr_pages, struct vm_area_struct *vma);
 static int (*ksm_split_fn)(struct page *page, struct list_head *list,
 			   unsigned int new_order);
+static void (*ksm_add_new_anon_fn)(struct folio *folio, struct vm_area_struct *vma,
+				   unsigned long addr, rmap_t flags);
+#define KSM_ADD_NEW_ANON_NAME	"folio_add_new_anon_rmap"
 #define KSM_ADD_RMAP_NAME	"folio_add_file_rmap_ptes"
 #define KSM_REMOVE_RMAP_NAME	"folio_remove_rmap_ptes"
 #define KSM_SPLIT_NAME		"split_huge_page_to_list_to_order"
@@ -66,6 +87,9 @@ static void (*ksm_add_file_rmap_fn)(struct page *page,
 static void (*ksm_remove_rmap_fn)(struct page *page,
 				  struct vm_area_struct *vma, bool compound);
 static int (*ksm_split_fn)(struct page *page, struct list_head *list);
+static void (*ksm_add_new_anon_fn)(struct page *page, struct vm_area_struct *vma,
+				   unsigned long addr);
+#define KSM_ADD_NEW_ANON_NAME	"page_add_new_anon_rmap"
 #define KSM_ADD_RMAP_NAME	"page_add_file_rmap"
 #define KSM_REMOVE_RMAP_NAME	"page_remove_rmap"
 #define KSM_SPLIT_NAME		"split_huge_page_to_list"
@@ -88,6 +112,13 @@ static const struct ksm_symbol ksm_symbols[] = {
 	KSM_FN(KSM_ADD_RMAP_NAME, ksm_add_file_rmap_fn),
 	KSM_FN(KSM_REMOVE_RMAP_NAME, ksm_remove_rmap_fn),
 	KSM_FN(KSM_SPLIT_NAME, ksm_split_fn),
+	KSM_FN(KSM_ADD_NEW_ANON_NAME, ksm_add_new_anon_fn),
+	KSM_FN("folio_add_lru_vma", ksm_folio_add_lru_vma_fn),
+	KSM_FN("flush_tlb_mm_range", ksm_flush_tlb_mm_range_fn),
+	KSM_FN(KSM_SECONDARY_TLBS_NAME, ksm_secondary_tlbs_fn),
+#ifdef CONFIG_MEMCG
+	KSM_FN("__mem_cgroup_charge", ksm_memcg_charge_fn),
+#endif
 #if KSMDEV_HAVE_CHANGE_PTE
 	KSM_FN("__mmu_notifier_change_pte", ksm_change_pte_fn),
 #endif
@@ -303,6 +334,36 @@ void ksm_mm_counter_add(struct mm_struct *mm, int member, long value)
 #else
 	atomic_long_add(value, &mm->rss_stat.count[member]);
 #endif
+}
+
+int ksm_charge_anon(struct page *page, struct mm_struct *mm)
+{
+#ifdef CONFIG_MEMCG
+	/* mem_cgroup_charge() without the unexported call behind it. */
+	if (!mem_cgroup_disabled())
+		return ksm_memcg_charge_fn(page_folio(page), mm, GFP_KERNEL);
+#endif
+	return 0;
+}
+
+void ksm_add_new_anon(struct page *page, struct vm_area_struct *vma,
+		      unsigned long addr)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	ksm_add_new_anon_fn(page_folio(page), vma, addr, RMAP_EXCLUSIVE);
+#else
+	ksm_add_new_anon_fn(page, vma, addr);	/* exclusive, always */
+#endif
+	ksm_folio_add_lru_vma_fn(page_folio(page), vma);
+}
+
+void ksm_flush_tlb_range(struct vm_area_struct *vma, unsigned long start,
+			 unsigned long end)
+{
+	/* flush_tlb_range() on x86, then what ptep_clear_flush_notify() adds. */
+	ksm_flush_tlb_mm_range_fn(vma->vm_mm, start, end, PAGE_SHIFT, false);
+	if (mm_has_notifiers(vma->vm_mm))
+		ksm_secondary_tlbs_fn(vma->vm_mm, start, end);
 }
 
 unsigned int ksm_cow_fault_flags(void)

@@ -84,6 +84,18 @@ int ksm_split_huge_page(struct page *page);
 void ksm_lru_add_drain_all(void);
 void ksm_mm_counter_add(struct mm_struct *mm, int member, long value);
 
+/*
+ * A freshly allocated page becoming a private anonymous page of @vma at
+ * @addr: memcg charge (may sleep), then, under the page-table lock, the
+ * exclusive anonymous rmap and the LRU (or the mlock list).
+ */
+int ksm_charge_anon(struct page *page, struct mm_struct *mm);
+void ksm_add_new_anon(struct page *page, struct vm_area_struct *vma,
+		      unsigned long addr);
+/* Flush [start, end) of @vma from every CPU's TLB and from IOMMU TLBs. */
+void ksm_flush_tlb_range(struct vm_area_struct *vma, unsigned long start,
+			 unsigned long end);
+
 /* Flags for handle_mm_fault() that give the faulting PTE a private copy. */
 unsigned int ksm_cow_fault_flags(void);
 

@@ -185,6 +185,8 @@ void replace_page(struct page *page, struct page *kpage, struct ksm_wp *wp);
 void replace_page_zero(struct page *page, struct ksm_wp *wp);
 bool ksm_pte_maps_zero(struct vm_area_struct *vma, unsigned long addr);
 int ksm_break_cow(struct vm_area_struct *vma, unsigned long addr);
+int ksm_unshare_kpages(struct vm_area_struct *vma, unsigned long *addr,
+		       unsigned long end);
 int ksm_collect_kpages(struct vm_area_struct *vma, unsigned long *addr,
 		       unsigned long end, unsigned long *found, int max);
 extern int ksm_notifier_owner;

@@ -404,6 +404,179 @@ int ksm_collect_kpages(struct vm_area_struct *vma, unsigned long *addr,
 	return n;
 }
 
+/* One page table's worth of KSM pages being unshared. */
+#define KSM_UNSHARE_BATCH	32
+
+/* Stage 1: the KSM pages mapped in [*addr, end) of one page table. */
+static int ksm_unshare_collect(struct vm_area_struct *vma, unsigned long *addr,
+			       unsigned long end, unsigned long *where,
+			       struct page **kpages)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long a = *addr, next, pmd_end = pmd_addr_end(a, end);
+	spinlock_t *ptl;
+	pte_t *ptep, *pte;
+	pmd_t *pmd, pmdval;
+	int n = 0;
+
+	pmd = ksm_find_pmd(mm, a, &next);
+	if (!pmd) {
+		*addr = min(next, end);
+		return 0;
+	}
+	pmdval = ksm_pmd_read(pmd);
+	if (pmd_none(pmdval) || !pmd_present(pmdval) || pmd_trans_huge(pmdval)) {
+		*addr = pmd_end;
+		return 0;
+	}
+	ptep = ksm_pte_offset_map_lock(mm, pmd, a, &ptl);
+	if (!ptep) {
+		*addr = pmd_end;	/* the PMD changed: left to the check */
+		return 0;
+	}
+	ksm_pte_mapped_locked(ptl);
+	for (pte = ptep; a < pmd_end && n < KSM_UNSHARE_BATCH; a += PAGE_SIZE, pte++) {
+		struct page *page = ksm_pte_page(ptep_get(pte));
+
+		if (page && !PageAnon(page)) {
+			get_page(page);
+			where[n] = a;
+			kpages[n++] = page;
+		}
+	}
+	pte_unmap_unlock(ptep, ptl);
+	*addr = a;
+	return n;
+}
+
+/* Stage 3, under the lock: switch the PTEs that still map their KSM page. */
+static int ksm_unshare_switch(struct vm_area_struct *vma, pte_t *ptep,
+			      unsigned long base, int n, unsigned long *where,
+			      struct page **kpages, struct page **copies)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long first = where[0], last = where[n - 1];
+	pte_t old[KSM_UNSHARE_BATCH];
+	int i, done = 0;
+
+	/* Clear them all, then one flush, before any new PTE is visible. */
+	for (i = 0; i < n; i++) {
+		pte_t *pte = ptep + ((where[i] - base) >> PAGE_SHIFT);
+
+		if (ksm_pte_page(ptep_get(pte)) != kpages[i]) {
+			where[i] = 0;	/* changed under us: not ours to touch */
+			continue;
+		}
+		old[i] = ptep_get_and_clear(mm, where[i], pte);
+		done++;
+	}
+	if (!done)
+		return 0;
+	ksm_flush_tlb_range(vma, first, last + PAGE_SIZE);
+
+	for (i = 0; i < n; i++) {
+		pte_t *pte = ptep + ((where[i] - base) >> PAGE_SHIFT);
+		pte_t entry;
+
+		if (!where[i])
+			continue;
+		/* As an unshare fault maps it: the VMA's protection, no write. */
+		entry = mk_pte(copies[i], vma->vm_page_prot);
+		if (pte_soft_dirty(old[i]))
+			entry = pte_mksoft_dirty(entry);
+		if (pte_uffd_wp(old[i]))
+			entry = pte_mkuffd_wp(entry);
+		ksm_add_new_anon(copies[i], vma, where[i]);
+		set_pte_at(mm, where[i], pte, entry);
+		copies[i] = NULL;	/* the mapping owns it now */
+
+		ksm_remove_rmap(kpages[i], vma);
+		put_page(kpages[i]);	/* the old mapping's reference */
+		ksm_mm_counter_add(mm, MM_FILEPAGES, -1);
+		ksm_mm_counter_add(mm, MM_ANONPAGES, 1);
+	}
+	return done;
+}
+
+/**
+ * ksm_unshare_kpages - give the KSM pages mapped in part of one page table
+ * private copies, with one TLB flush
+ * @vma: an anonymous VMA with an anon_vma, not VM_LOCKED; mmap_lock held
+ *       for read (it is not dropped)
+ * @addr: in: where to start; out: where the next call starts
+ * @end: stop here (at most vma->vm_end)
+ *
+ * The batched equivalent of an unshare fault per page, for unmerging a
+ * region: (1) under the page-table lock, take a reference on each KSM page
+ * mapped in the next stretch of at most %KSM_UNSHARE_BATCH pages of this
+ * page table; (2) unlocked, allocate, charge and fill the copies; (3) in
+ * one mmu-notifier range, under the lock again, clear every PTE that
+ * still maps its KSM page, flush them from all TLBs once, then map the
+ * copies (exclusive anonymous pages, mapped as an unshare fault maps them:
+ * the VMA's protection, soft-dirty and uffd-wp kept) and drop the KSM
+ * pages' rmap and references.  Nobody sees a new PTE before every old one
+ * is flushed, so no CPU can read the old page after a write to a copy.  A
+ * PTE that changed in between is left alone: the caller's check finds it.
+ *
+ * Return: the number of PTEs switched (>= 0), -ENOMEM (nothing lost:
+ * what was not copied stays merged), or -EINTR if the caller is being
+ * killed.
+ */
+int ksm_unshare_kpages(struct vm_area_struct *vma, unsigned long *addr,
+		       unsigned long end)
+{
+	struct page *kpages[KSM_UNSHARE_BATCH], *copies[KSM_UNSHARE_BATCH];
+	unsigned long where[KSM_UNSHARE_BATCH], base;
+	struct mm_struct *mm = vma->vm_mm;
+	struct mmu_notifier_range range;
+	int i, n, nr, done = 0, err = 0;
+	spinlock_t *ptl;
+	pte_t *ptep;
+	pmd_t *pmd;
+
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	nr = n = ksm_unshare_collect(vma, addr, end, where, kpages);
+	if (!n)
+		return 0;
+
+	for (i = 0; i < n; i++) {
+		copies[i] = alloc_page_vma(GFP_HIGHUSER_MOVABLE, vma, where[i]);
+		if (!copies[i] || ksm_charge_anon(copies[i], mm)) {
+			if (copies[i])
+				put_page(copies[i]);
+			n = i;		/* unshare what we have */
+			err = -ENOMEM;
+			break;
+		}
+		copy_user_highpage(copies[i], kpages[i], where[i], vma);
+		__SetPageUptodate(copies[i]);
+	}
+	if (!n)
+		goto out;
+
+	base = where[0] & PMD_MASK;
+	ksm_mn_range_init(&range, vma, where[0], where[n - 1] + PAGE_SIZE,
+			  &ksm_notifier_owner);
+	ksm_mn_range_start(&range);
+	pmd = ksm_pte_table(mm, base);
+	ptep = pmd ? ksm_pte_offset_map_lock(mm, pmd, base, &ptl) : NULL;
+	if (ptep) {
+		ksm_pte_mapped_locked(ptl);
+		done = ksm_unshare_switch(vma, ptep, base, n, where, kpages, copies);
+		pte_unmap_unlock(ptep, ptl);
+	}
+	ksm_mn_range_end(&range);
+out:
+	for (i = 0; i < n; i++) {
+		if (copies[i])
+			put_page(copies[i]);	/* not used: freed, uncharged */
+	}
+	for (i = 0; i < nr; i++)
+		put_page(kpages[i]);		/* ours, from stage 1 */
+	return err ? err : done;
+}
+
 /**
  * ksm_break_cow - fault a private copy of a KSM page into a PTE
  * @vma: an anonymous VMA; mmap_lock held for read (it is not dropped)

@@ -1283,6 +1283,21 @@ int ksm_unmerge_range(struct ksm_region *region)
 				cond_resched();
 			}
 		}
+		/*
+		 * Batched copies, one TLB flush per page table; then the
+		 * check below finds what changed meanwhile (or everything,
+		 * where batching does not apply) and faults it one by one.
+		 */
+		if (vma->anon_vma && !(vma->vm_flags & VM_LOCKED)) {
+			unsigned long b = addr;
+
+			while (b < end && !err) {
+				err = ksm_unshare_kpages(vma, &b, end);
+				if (err > 0)
+					err = 0;
+				cond_resched();
+			}
+		}
 		while (addr < end && !err) {
 			unsigned long found[64], start = addr, a;
 			int i, n, tries = 0;
