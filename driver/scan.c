@@ -20,6 +20,10 @@
  *   3. otherwise the page becomes a candidate in the unstable table, unless
  *      its checksum changed since the scanner last saw it (volatile).
  *
+ * Before all this, a page is compared with the KSM page the scanner merged
+ * into last (ksm_recent): a run of identical pages merges without being
+ * checksummed at all.
+ *
  * Equality is always decided by comparing whole pages; the checksum only
  * finds candidates.  Because a candidate is matched as soon as its
  * duplicate is seen, stable duplicates merge within the first full scan
@@ -311,8 +315,17 @@ static struct ksm_stable *ksm_stable_new(struct page *kpage, u64 sum, u64 domain
 	return node;
 }
 
+/*
+ * The KSM page the scanner merged into last: runs of identical pages
+ * (zeroed or pre-filled buffers) are compared with it before anything is
+ * checksummed.  Cleared when that node goes.
+ */
+static struct ksm_stable *ksm_recent;
+
 static void ksm_stable_free(struct ksm_stable *node)
 {
+	if (ksm_recent == node)
+		ksm_recent = NULL;
 	hlist_del(&node->hnode);
 	put_page(node->kpage);
 	ksm_nr_stable--;
@@ -735,7 +748,11 @@ static void ksm_merge_pair(struct ksm_item *item, struct page *page,
 	if (!kpage)
 		return;
 	copy_highpage(kpage, page);
-	node = ksm_stable_new(kpage, item->checksum, ksm_item_domain(item));
+	/*
+	 * @page may have changed since it was checksummed: index the KSM
+	 * page by what it holds (it never changes from here on).
+	 */
+	node = ksm_stable_new(kpage, ksm_page_checksum(kpage), ksm_item_domain(item));
 	if (!node) {
 		put_page(kpage);
 		return;
@@ -745,6 +762,7 @@ static void ksm_merge_pair(struct ksm_item *item, struct page *page,
 		return;
 	}
 	ksm_stable_attach(node, item);
+	ksm_recent = node;
 	ksm_unstable_unhash(cand);
 	if (!ksm_merge_one(cand, cpage, kpage))
 		ksm_stable_attach(node, cand);
@@ -774,6 +792,29 @@ static void ksm_ctx_unlock(struct ksm_scan_ctx *ctx)
 }
 
 /*
+ * Merge @page into the KSM page merged into last, if it is a copy of it:
+ * no checksum, no table lookup.  The unlocked compare only picks the
+ * candidate; ksm_merge_locked() compares again once nobody can write.
+ */
+static bool ksm_recent_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
+			     struct page *page)
+{
+	struct ksm_stable *node = ksm_recent;
+
+	if (!node || node->domain != ksm_item_domain(item) ||
+	    (node->checksum == ksm_zero_checksum && READ_ONCE(ksm_use_zero_pages)) ||
+	    !ksm_pages_identical(page, node->kpage))
+		return false;
+	if (ksm_merge_locked(ctx->vma, item, page, node->kpage))
+		return false;
+	ksm_unstable_unhash(item);
+	item->checksum = node->checksum;	/* same contents */
+	item->checksummed = true;
+	ksm_stable_attach(node, item);
+	return true;
+}
+
+/*
  * Merge @page into a KSM page of the same checksum.  The checksum only
  * finds candidates: ksm_merge_locked() compares the write-protected page.
  */
@@ -794,6 +835,7 @@ static bool ksm_stable_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 		err = ksm_merge_locked(ctx->vma, item, page, node->kpage);
 		if (!err) {
 			ksm_stable_attach(node, item);
+			ksm_recent = node;
 			return true;
 		}
 		if (err != -EAGAIN) {
@@ -832,6 +874,8 @@ static void ksm_cmp_and_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 	}
 	if (PageKsm(page))
 		return;		/* in-kernel KSM's page, not ours to touch */
+	if (ksm_recent_merge(ctx, item, page))
+		return;
 	if (item->skip_until > ksm_full_scans && !ctx->sync && item->checksummed) {
 		/*
 		 * Unique for a while: back off from reading the page, but
