@@ -1084,6 +1084,11 @@ static unsigned int ksm_do_scan(unsigned int budget)
 	return done;
 }
 
+#define KSM_AUTOTUNE_MIN_BATCH		16
+#define KSM_AUTOTUNE_MAX_SLEEP_US	(10 * USEC_PER_SEC)
+/* Sleep the CPU budget needs beyond the configured one (0: none). */
+static unsigned int ksm_autotune_sleep_us;
+
 /**
  * ksm_autotune_batch - choose pages_to_scan from the last batch
  * @pages: pages it looked at
@@ -1092,6 +1097,8 @@ static unsigned int ksm_do_scan(unsigned int budget)
  *
  * Rate bound: a full scan of the tracked pages in ksm_target_scan_ms.
  * CPU bound: cpu / (cpu + sleep) <= ksm_max_cpu_permille.  The smaller wins.
+ * When the CPU bound is below the smallest batch, the sleep is lengthened
+ * (ksm_autotune_sleep_us) instead.
  */
 static void ksm_autotune_batch(unsigned int pages, u64 cpu_ns, unsigned int sleep_us)
 {
@@ -1109,8 +1116,22 @@ static void ksm_autotune_batch(unsigned int pages, u64 cpu_ns, unsigned int slee
 		by_rate = U32_MAX;
 	by_cpu = budget >= 1000 ? U32_MAX :
 		 div64_u64(budget * sleep_ns, per_page * (1000 - budget));
-	batch = clamp_t(u64, min(by_rate, by_cpu), 16, 1U << 20);
+	batch = clamp_t(u64, min(by_rate, by_cpu), KSM_AUTOTUNE_MIN_BATCH, 1U << 20);
 	WRITE_ONCE(ksm_pages_to_scan, (unsigned int)batch);
+	/*
+	 * Even the smallest batch is over the CPU budget (a slow machine, a
+	 * tiny budget): sleep longer instead, so that the budget holds.
+	 */
+	if (by_cpu < KSM_AUTOTUNE_MIN_BATCH) {
+		u64 busy = KSM_AUTOTUNE_MIN_BATCH * per_page;
+
+		WRITE_ONCE(ksm_autotune_sleep_us,
+			   (unsigned int)min_t(u64, div64_u64(busy * (1000 - budget),
+							     max(budget, 1ULL) * NSEC_PER_USEC),
+					       KSM_AUTOTUNE_MAX_SLEEP_US));
+	} else {
+		WRITE_ONCE(ksm_autotune_sleep_us, 0);
+	}
 }
 
 /* Bumped by every settings change, so a long sleep ends at once. */
@@ -1128,12 +1149,15 @@ static int ksm_scan_thread(void *unused)
 
 	while (!kthread_should_stop()) {
 		u64 t0 = ktime_get_ns();
-		unsigned int sleep_us, pages = 0;
+		unsigned int sleep_us, eff_sleep_us, pages = 0;
 		unsigned int gen = READ_ONCE(ksm_settings_gen);
 
 		if (ksm_should_run())
 			pages = ksm_do_scan(READ_ONCE(ksm_pages_to_scan));
 		sleep_us = READ_ONCE(ksm_sleep_usecs);
+		eff_sleep_us = sleep_us;
+		if (READ_ONCE(ksm_autotune))
+			eff_sleep_us = max(sleep_us, READ_ONCE(ksm_autotune_sleep_us));
 		if (pages) {
 			/*
 			 * The batch's wall time stands for its CPU time: the
@@ -1142,7 +1166,7 @@ static int ksm_scan_thread(void *unused)
 			 * short batches).  Preemption can only overstate it.
 			 */
 			u64 busy = ktime_get_ns() - t0;
-			u64 wall = busy + (u64)sleep_us * NSEC_PER_USEC;
+			u64 wall = busy + (u64)eff_sleep_us * NSEC_PER_USEC;
 
 			/* share of batch + sleep, smoothed over ~4 batches */
 			WRITE_ONCE(ksm_cpu_permille,
@@ -1156,6 +1180,7 @@ static int ksm_scan_thread(void *unused)
 					     ksm_should_run() || kthread_should_stop());
 			continue;
 		}
+		sleep_us = eff_sleep_us;
 		if (sleep_us >= 20000)
 			wait_event_freezable_timeout(ksm_thread_wait,
 						     kthread_should_stop() || !ksm_should_run() ||

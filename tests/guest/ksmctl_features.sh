@@ -51,7 +51,7 @@ cleanup() {
 	wait 2>/dev/null
 	"$ksmctl" autotune off 2>/dev/null
 	"$ksmctl" stop 2>/dev/null
-	echo 1 >"$params"/smart_scan
+	echo 0 >"$params"/smart_scan
 	echo 0 >"$params"/use_zero_pages
 	echo 1 >"$params"/domain_policy
 	[ -e /dev/ksm ] && chmod 0660 /dev/ksm
@@ -378,11 +378,11 @@ def fresh(d):
     at = st['autotune']
     check(at is not None and at['enabled'] is False and
           at['pages_to_scan'] == st['scanner']['pages_to_scan'], f'fresh status --json: {at}')
-    check(st['smart_scan'] is True and st['use_zero_pages'] is False and st['domain_policy'] == 1,
+    check(st['smart_scan'] is False and st['use_zero_pages'] is False and st['domain_policy'] == 1,
           f'fresh status --json parameters: {st}')
     kv = status_kv(d + '/fresh.txt')
     check(kv['auto-tuning'] == 'off', f'fresh status: auto-tuning {kv["auto-tuning"]!r}')
-    check(kv['smart scanning'] == 'on (module parameter smart_scan)', f'{kv["smart scanning"]!r}')
+    check(kv['smart scanning'] == 'off (module parameter smart_scan)', f'{kv["smart scanning"]!r}')
     check(kv['zero-page mode'] == 'off (module parameter use_zero_pages)', f'{kv["zero-page mode"]!r}')
     check(kv['domain policy'] == '1 (numbered domains other than 0 need CAP_SYS_ADMIN)',
           f'{kv["domain policy"]!r}')
@@ -426,7 +426,7 @@ def tuned(d, batch):
                     ('ksmdev_scanner_cpu_ratio', cpu / 1000),
                     ('ksmdev_pages_skipped_total', st['pages_skipped']),
                     ('ksmdev_zero_pages', st['zero_pages']),
-                    ('ksmdev_smart_scan_enabled', 1), ('ksmdev_use_zero_pages_enabled', 0),
+                    ('ksmdev_smart_scan_enabled', 0), ('ksmdev_use_zero_pages_enabled', 0),
                     ('ksmdev_domain_policy', 1)):
         check(samples.get((name, ())) == v, f'status --prometheus {name}={samples.get((name, ()))}, want {v}')
         check(types[name] == ('counter' if name.endswith('_total') else 'gauge'), f'type of {name}')

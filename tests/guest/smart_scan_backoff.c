@@ -17,6 +17,9 @@ int main(void)
 	struct ksm_stats a, b;
 	unsigned long long visits, passes;
 
+	/* Off by default. */
+	ktest_assert(system("echo 1 > /sys/module/ksmdev/parameters/smart_scan") == 0,
+		     "smart_scan on");
 	ktest_fill_pages(p, NPAGES, 100, 1);	/* all different */
 	ktest_assert(ktest_register(sma, p, NPAGES) == 0, "register");
 	ktest_scanner(dev, 100000, 1000, 1);

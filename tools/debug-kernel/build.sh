@@ -13,8 +13,8 @@
 #   kernels/<abi>/boot/vmlinuz-<abi>, kernels/<abi>/lib/modules/<abi>/
 #   kernels/6.1-debug.abi        the ABI string, as tools/setup.sh writes
 #                                for the Debian kernels
-# The build is skipped when a stamp matches the source package version,
-# the config fragment and this script.  The build time is kept in
+# The build is skipped when a stamp matches the source package version and
+# the config fragment.  The build time is kept in
 # debug-kernel/build-seconds.
 
 set -eu
@@ -46,7 +46,7 @@ fi
 [ -f "$tarball" ] || die "$tarball missing (package linux-source-6.1)"
 
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-key=$( { echo "$srcver"; cat "$frag" "$0"; } | sha256sum | cut -c1-16)
+key=$( { echo "$srcver"; cat "$frag"; } | sha256sum | cut -c1-16)
 mkdir -p "$work" "$cache/kernels"
 if [ "$(cat "$work/stamp" 2>/dev/null)" = "$key" ] &&
 	abi=$(cat "$cache/kernels/6.1-debug.abi" 2>/dev/null) &&
