@@ -447,8 +447,13 @@ int main(void)
 	ktest_assert(llabs(end.free - base.free) < 8192 && llabs(end.avail - base.avail) < 8192,
 		     "MemFree %+lld KiB, MemAvailable %+lld KiB after everything is gone",
 		     end.free - base.free, end.avail - base.avail);
-	ktest_assert(llabs(end.slab - base.slab) < 4096 &&
-		     llabs(end.sunreclaim - base.sunreclaim) < 4096,
+	/*
+	 * A leak makes slab grow.  It may end below the start: on a KASAN
+	 * kernel freed objects wait in a quarantine that counts as slab and
+	 * empties as later allocations recycle it (the debug kernel ends
+	 * 3-5 MiB lower than it started).
+	 */
+	ktest_assert(end.slab - base.slab < 4096 && end.sunreclaim - base.sunreclaim < 4096,
 		     "Slab %+lld KiB (unreclaimable %+lld) after everything is gone",
 		     end.slab - base.slab, end.sunreclaim - base.sunreclaim);
 	return 0;

@@ -50,7 +50,8 @@ key=$( { echo "$srcver"; cat "$frag"; } | sha256sum | cut -c1-16)
 mkdir -p "$work" "$cache/kernels"
 if [ "$(cat "$work/stamp" 2>/dev/null)" = "$key" ] &&
 	abi=$(cat "$cache/kernels/6.1-debug.abi" 2>/dev/null) &&
-	[ -f "$cache/kernels/$abi/boot/vmlinuz-$abi" ]; then
+	[ -f "$cache/kernels/$abi/boot/vmlinuz-$abi" ] &&
+	[ -f "$cache/kernels/$abi/build/Module.symvers" ]; then
 	say "up to date ($abi, built in $(cat "$work/build-seconds" 2>/dev/null || echo ?) s)"
 	exit 0
 fi
@@ -97,7 +98,8 @@ rm -rf "$final"
 cd /
 mv "$src" "$final"
 rm -rf "$work/src.part"
-ln -sfn "$final" "$kroot/build"
+# Relative, so that the whole cache directory can move.
+ln -sfn "../../debug-kernel/linux-$abi" "$kroot/build"
 
 secs=$(( $(date +%s) - start ))
 echo "$secs" >"$work/build-seconds"

@@ -17,7 +17,7 @@
 # a BUG/WARNING/Oops/... line, or rmmod ksmdev fails at the end.
 #
 # Usage: run.sh --kernel 6.1|6.12 [--mode test|demo|shell|bench]
-#               [--timeout SECS] [--mem MiB] [--smp N] [--kvm]
+#               [--timeout SECS] [--mem MiB] [--smp N] [--cpu MODEL] [--kvm]
 
 set -u
 
@@ -29,6 +29,7 @@ timeout_s=${KSMDEV_VM_TIMEOUT:-900}
 mem=${KSMDEV_VM_MEM:-1536}
 smp=${KSMDEV_VM_SMP:-2}
 accel=tcg
+cpu=${KSMDEV_VM_CPU:-max}
 extra_env=
 
 while [ $# -gt 0 ]; do
@@ -39,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
 	--kvm) accel=kvm; shift ;;
+	--cpu) cpu=$2; shift 2 ;;
 	--env) extra_env="$extra_env $2"; shift 2 ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
@@ -99,7 +101,7 @@ ktest_kmod_dir=$top/build/kmod/$abi ktest_kernel=$series \
 ktest_filter=${KSMDEV_TESTS:-.} $extra_env"
 
 qemu=(qemu-system-x86_64 -accel "$accel" -m "$mem" -smp "$smp"
-	-cpu max -no-reboot -nodefaults -display none
+	-cpu "$cpu" -no-reboot -nodefaults -display none
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$cmdline"
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
 
