@@ -838,27 +838,7 @@ static int has_la57(void)
 	return found;
 }
 
-static void summary(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void summary(const char *fmt, ...)
-{
-	char line[600];
-	int n, fd;
-	va_list ap;
-
-	n = snprintf(line, sizeof(line), "ksmdev-test fuzz_ioctls: ");
-	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-	va_end(ap);
-	ktest_info("%s", line + n);
-	strcat(line, "\n");
-	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t w = write(fd, line, strlen(line));
-
-		(void)w;
-		close(fd);
-	}
-}
+#define summary(...) ktest_summary("fuzz_ioctls", __VA_ARGS__)
 
 /* A fresh process: 16 identical pages merge into one, bytes intact. */
 static void fresh_merge(void)

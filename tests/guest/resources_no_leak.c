@@ -23,7 +23,6 @@
  */
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -43,27 +42,7 @@ struct mem {
 	long long pcp;		/* free pages held in per-CPU lists, KiB */
 };
 
-static void summary(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void summary(const char *fmt, ...)
-{
-	char line[600];
-	int n, fd;
-	va_list ap;
-
-	n = snprintf(line, sizeof(line), "ksmdev-test resources_no_leak: ");
-	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-	va_end(ap);
-	ktest_info("%s", line + n);
-	strcat(line, "\n");
-	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t w = write(fd, line, strlen(line));
-
-		(void)w;
-		close(fd);
-	}
-}
+#define summary(...) ktest_summary("resources_no_leak", __VA_ARGS__)
 
 static void write_file(const char *path, const char *s)
 {

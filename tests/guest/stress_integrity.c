@@ -849,26 +849,7 @@ static void reaped(pid_t pid, int status, int ending)
  * Print a result line, and put it in the kernel log too: the runner shows
  * a passing test's output nowhere else.
  */
-static void __attribute__((format(printf, 1, 2))) summary(const char *fmt, ...)
-{
-	char line[600];
-	va_list ap;
-	int n, fd;
-
-	n = snprintf(line, sizeof(line), "ksmdev-test stress_integrity: ");
-	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-	va_end(ap);
-	ktest_info("%s", line + n);
-	strcat(line, "\n");
-	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t w = write(fd, line, strlen(line));
-
-		(void)w;
-		close(fd);
-	}
-}
+#define summary(...) ktest_summary("stress_integrity", __VA_ARGS__)
 
 /*
  * Runtime-writable module parameters flipped during the run (where the

@@ -1,3 +1,4 @@
+#include <stdarg.h>
 // SPDX-License-Identifier: GPL-2.0-only
 #include <fcntl.h>
 #include <grp.h>
@@ -292,4 +293,25 @@ uint64_t ktest_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+void ktest_summary(const char *test, const char *fmt, ...)
+{
+	char line[600];
+	int n, fd;
+	va_list ap;
+
+	n = snprintf(line, sizeof(line), "ksmdev-test %s: ", test);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	ktest_info("%s", line + n);
+	strcat(line, "\n");
+	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t w = write(fd, line, strlen(line));
+
+		(void)w;
+		close(fd);
+	}
 }

@@ -100,5 +100,12 @@ void ktest_expect_distinct_pfns(const char *what, const void *base, unsigned lon
 void ktest_reload_module(const char *params);
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t ktest_now_ms(void);
+/*
+ * A result line: printed like ktest_info() and written to the kernel log
+ * as "ksmdev-test <test>: <text>", so the figures are kept in the guest's
+ * console log next to whatever the kernel said meanwhile.
+ */
+void ktest_summary(const char *test, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif
