@@ -13,7 +13,7 @@
  *      tenth rewritten continuously; pages saved over time and CPU.
  *   W5 COW break: write every merged page of W1; time.
  *   W6 unmerge: remove the region / MADV_UNMERGEABLE; time.
- *   W1, W5 and W6 run three rounds, alternating which system goes first;
+ *   W1, W5 and W6 run five rounds, alternating which system goes first;
  *   the table shows the medians.
  *   W7 synchronous merge (ksmdev only): W1's memory by KSM_MERGE_NOW.
  *   Smart scanning before/after (full mode): ksmdev's W3 and W4 again with
@@ -38,7 +38,7 @@
 
 #define PAGE		4096UL
 #define MIB		(1024UL * 1024)
-#define W1_REPS		3	/* rounds of W1/W5/W6; medians reported */
+#define W1_REPS		5	/* rounds of W1/W5/W6; medians reported */
 
 enum sys { KSM, DEV };
 static const char *sys_name[] = { "ksm", "ksmdev" };
