@@ -393,7 +393,7 @@ check-debug: setup
 	@abi=$$(cat $(KSMDEV_CACHE)/kernels/6.1-debug.abi) && \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko && \
 		tools/vm/run.sh --kernel 6.1-debug --mode test --timeout 5400 --cpu max,la57=off \
-		  --env "KTEST_TIMEOUT=1200 KTEST_DEBUG_KERNEL=1"
+		  --env "KTEST_TIMEOUT=1200"
 
 # Long reliability runs: the stress, fuzz and resource tests with a longer
 # stress duration (seconds) and more fuzzed ioctls, on each kernel.
