@@ -188,7 +188,8 @@ int ksm_break_cow(struct vm_area_struct *vma, unsigned long addr);
 int ksm_unshare_kpages(struct vm_area_struct *vma, unsigned long *addr,
 		       unsigned long end);
 int ksm_collect_kpages(struct vm_area_struct *vma, unsigned long *addr,
-		       unsigned long end, unsigned long *found, int max);
+		       unsigned long end, unsigned long *found,
+		       struct page **kpages, int max);
 extern int ksm_notifier_owner;
 
 /* notifier.c */

@@ -359,14 +359,22 @@ bool ksm_pte_maps_zero(struct vm_area_struct *vma, unsigned long addr)
  * @addr: in: where to start; out: where to continue
  * @end: stop here (at most vma->vm_end)
  * @found: out: addresses of PTEs mapping a non-anonymous page (ours)
- * @max: room in @found
+ * @kpages: out, if not NULL: the pages mapped there, each with a
+ *          reference taken under the page-table lock; the walk then ends
+ *          with the first page table that maps any, so that the caller
+ *          can handle them as one batch under one lock
+ * @max: room in @found (and @kpages)
  *
- * One page-table lock per page table instead of one walk per page.
+ * One page-table lock per page table instead of one walk per page.  A PMD
+ * that changes under the walk is read again; empty stretches of the
+ * address space are skipped a whole page directory at a time.  Sleeps
+ * (cond_resched) between page tables.
  *
  * Return: the number of addresses stored.
  */
 int ksm_collect_kpages(struct vm_area_struct *vma, unsigned long *addr,
-		       unsigned long end, unsigned long *found, int max)
+		       unsigned long end, unsigned long *found,
+		       struct page **kpages, int max)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	unsigned long a = *addr;
@@ -380,7 +388,7 @@ int ksm_collect_kpages(struct vm_area_struct *vma, unsigned long *addr,
 
 		pmd = ksm_find_pmd(mm, a, &next);
 		if (!pmd) {
-			a = next;
+			a = min(next, end);
 			continue;
 		}
 		pmdval = ksm_pmd_read(pmd);
@@ -395,10 +403,18 @@ int ksm_collect_kpages(struct vm_area_struct *vma, unsigned long *addr,
 		for (pte = ptep; a < pmd_end && n < max; a += PAGE_SIZE, pte++) {
 			struct page *page = ksm_pte_page(ptep_get(pte));
 
-			if (page && !PageAnon(page))
-				found[n++] = a;
+			if (!page || PageAnon(page))
+				continue;
+			if (kpages) {
+				get_page(page);
+				kpages[n] = page;
+			}
+			found[n++] = a;
 		}
 		pte_unmap_unlock(ptep, ptl);
+		if (kpages && n)
+			break;
+		cond_resched();
 	}
 	*addr = a;
 	return n;
@@ -406,48 +422,6 @@ int ksm_collect_kpages(struct vm_area_struct *vma, unsigned long *addr,
 
 /* One page table's worth of KSM pages being unshared. */
 #define KSM_UNSHARE_BATCH	32
-
-/* Stage 1: the KSM pages mapped in [*addr, end) of one page table. */
-static int ksm_unshare_collect(struct vm_area_struct *vma, unsigned long *addr,
-			       unsigned long end, unsigned long *where,
-			       struct page **kpages)
-{
-	struct mm_struct *mm = vma->vm_mm;
-	unsigned long a = *addr, next, pmd_end = pmd_addr_end(a, end);
-	spinlock_t *ptl;
-	pte_t *ptep, *pte;
-	pmd_t *pmd, pmdval;
-	int n = 0;
-
-	pmd = ksm_find_pmd(mm, a, &next);
-	if (!pmd) {
-		*addr = min(next, end);
-		return 0;
-	}
-	pmdval = ksm_pmd_read(pmd);
-	if (pmd_none(pmdval) || !pmd_present(pmdval) || pmd_trans_huge(pmdval)) {
-		*addr = pmd_end;
-		return 0;
-	}
-	ptep = ksm_pte_offset_map_lock(mm, pmd, a, &ptl);
-	if (!ptep) {
-		*addr = pmd_end;	/* the PMD changed: left to the check */
-		return 0;
-	}
-	ksm_pte_mapped_locked(ptl);
-	for (pte = ptep; a < pmd_end && n < KSM_UNSHARE_BATCH; a += PAGE_SIZE, pte++) {
-		struct page *page = ksm_pte_page(ptep_get(pte));
-
-		if (page && !PageAnon(page)) {
-			get_page(page);
-			where[n] = a;
-			kpages[n++] = page;
-		}
-	}
-	pte_unmap_unlock(ptep, ptl);
-	*addr = a;
-	return n;
-}
 
 /* Stage 3, under the lock: switch the PTEs that still map their KSM page. */
 static int ksm_unshare_switch(struct vm_area_struct *vma, pte_t *ptep,
@@ -536,7 +510,9 @@ int ksm_unshare_kpages(struct vm_area_struct *vma, unsigned long *addr,
 
 	if (fatal_signal_pending(current))
 		return -EINTR;
-	nr = n = ksm_unshare_collect(vma, addr, end, where, kpages);
+	/* Stage 1: the next KSM pages, all in one page table. */
+	nr = n = ksm_collect_kpages(vma, addr, end, where, kpages,
+				    KSM_UNSHARE_BATCH);
 	if (!n)
 		return 0;
 

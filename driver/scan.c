@@ -807,7 +807,6 @@ static bool ksm_recent_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 		return false;
 	if (ksm_merge_locked(ctx->vma, item, page, node->kpage))
 		return false;
-	ksm_unstable_unhash(item);
 	item->checksum = node->checksum;	/* same contents */
 	item->checksummed = true;
 	ksm_stable_attach(node, item);
@@ -1142,6 +1141,16 @@ static bool ksm_should_run(void)
 	return READ_ONCE(ksm_run) && READ_ONCE(ksm_global.regions);
 }
 
+/* The sleep after a batch: the configured one, or auto-tuning's longer one. */
+static unsigned int ksm_scan_sleep_us(void)
+{
+	unsigned int sleep_us = READ_ONCE(ksm_sleep_usecs);
+
+	if (READ_ONCE(ksm_autotune))
+		sleep_us = max(sleep_us, READ_ONCE(ksm_autotune_sleep_us));
+	return sleep_us;
+}
+
 static int ksm_scan_thread(void *unused)
 {
 	set_freezable();
@@ -1149,15 +1158,11 @@ static int ksm_scan_thread(void *unused)
 
 	while (!kthread_should_stop()) {
 		u64 t0 = ktime_get_ns();
-		unsigned int sleep_us, eff_sleep_us, pages = 0;
+		unsigned int sleep_us, pages = 0;
 		unsigned int gen = READ_ONCE(ksm_settings_gen);
 
 		if (ksm_should_run())
 			pages = ksm_do_scan(READ_ONCE(ksm_pages_to_scan));
-		sleep_us = READ_ONCE(ksm_sleep_usecs);
-		eff_sleep_us = sleep_us;
-		if (READ_ONCE(ksm_autotune))
-			eff_sleep_us = max(sleep_us, READ_ONCE(ksm_autotune_sleep_us));
 		if (pages) {
 			/*
 			 * The batch's wall time stands for its CPU time: the
@@ -1166,13 +1171,13 @@ static int ksm_scan_thread(void *unused)
 			 * short batches).  Preemption can only overstate it.
 			 */
 			u64 busy = ktime_get_ns() - t0;
-			u64 wall = busy + (u64)eff_sleep_us * NSEC_PER_USEC;
+			u64 wall = busy + (u64)ksm_scan_sleep_us() * NSEC_PER_USEC;
 
 			/* share of batch + sleep, smoothed over ~4 batches */
 			WRITE_ONCE(ksm_cpu_permille,
 				   (3 * ksm_cpu_permille + div64_u64(busy * 1000, wall + 1)) / 4);
 			if (READ_ONCE(ksm_autotune))
-				ksm_autotune_batch(pages, busy, sleep_us);
+				ksm_autotune_batch(pages, busy, READ_ONCE(ksm_sleep_usecs));
 		}
 		try_to_freeze();
 		if (!ksm_should_run()) {
@@ -1180,7 +1185,7 @@ static int ksm_scan_thread(void *unused)
 					     ksm_should_run() || kthread_should_stop());
 			continue;
 		}
-		sleep_us = eff_sleep_us;
+		sleep_us = ksm_scan_sleep_us();
 		if (sleep_us >= 20000)
 			wait_event_freezable_timeout(ksm_thread_wait,
 						     kthread_should_stop() || !ksm_should_run() ||
@@ -1371,7 +1376,8 @@ int ksm_unmerge_range(struct ksm_region *region)
 			unsigned long found[64], start = addr, a;
 			int i, n, tries = 0;
 
-			n = ksm_collect_kpages(vma, &addr, end, found, ARRAY_SIZE(found));
+			n = ksm_collect_kpages(vma, &addr, end, found, NULL,
+					       ARRAY_SIZE(found));
 			/* Fault them all, then look again at [start, addr). */
 			while (n && !err) {
 				for (i = 0; i < n && !err; i++)
@@ -1382,7 +1388,7 @@ int ksm_unmerge_range(struct ksm_region *region)
 				a = start;
 				if (!err)
 					n = ksm_collect_kpages(vma, &a, addr, found,
-							       ARRAY_SIZE(found));
+							       NULL, ARRAY_SIZE(found));
 			}
 		}
 	}
