@@ -10,6 +10,7 @@
  *   ksm-helper wait-sharing N SECS        until pages_sharing >= N (exit 1
  *                                         on timeout); prints the stats
  *   ksm-helper wait-scans N SECS          until full_scans grew by N
+ *                                         (SECS times $KTEST_SLOW if set)
  *
  * Not a test itself; built to build/tests/preload/ksm-helper.
  */
@@ -120,7 +121,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && (!strcmp(argv[1], "wait-sharing") || !strcmp(argv[1], "wait-scans"))) {
 		unsigned long long want = strtoull(argv[2], NULL, 0), base = 0;
-		double end = now() + strtod(argv[3], NULL);
+		const char *slow = getenv("KTEST_SLOW");
+		double end = now() + strtod(argv[3], NULL) * (slow ? atof(slow) : 1);
 		int scans = !strcmp(argv[1], "wait-scans");
 
 		stats(fd, &st);

@@ -70,12 +70,13 @@ sysval() {
 }
 
 # wait_line FILE PATTERN SECS [PID]: until a line of FILE matches the
-# (grep -E) PATTERN; fails after SECS or when PID died.
+# (grep -E) PATTERN; fails after SECS (times $KTEST_SLOW, the debug
+# kernel's slowness factor) or when PID died.
 wait_line() {
-	_end=$(($(date +%s) + $3))
+	_end=$(($(date +%s) + $3 * ${KTEST_SLOW:-1}))
 	while ! grep -Eq "$2" "$1" 2>/dev/null; do
 		if [ "$(date +%s)" -gt $_end ]; then
-			fail "no line matching '$2' in $1 after $3 s"
+			fail "no line matching '$2' in $1 after $(($3 * ${KTEST_SLOW:-1})) s"
 		fi
 		if [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null; then
 			fail "process $4 died before printing '$2'; its output:

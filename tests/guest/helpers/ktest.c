@@ -72,12 +72,21 @@ void ktest_area_stats(int smafd, struct ksm_stats *st)
 	get_stats(smafd, KSM_GET_AREA_STATS, st);
 }
 
+unsigned int ktest_slow(void)
+{
+	const char *s = getenv("KTEST_SLOW");
+	unsigned int f = s ? (unsigned int)strtoul(s, NULL, 10) : 1;
+
+	return f ? f : 1;
+}
+
 void ktest_wait_scans(int devfd, unsigned int n, unsigned int timeout_s)
 {
 	struct ksm_stats st;
 	struct timespec t0, t;
 	uint64_t target;
 
+	timeout_s *= ktest_slow();
 	ktest_global_stats(devfd, &st);
 	target = st.full_scans + n;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -204,6 +213,7 @@ void ktest_wait_global(int devfd, long long shared, long long sharing,
 	uint64_t t0 = ktest_now_ms();
 	struct ksm_stats st;
 
+	timeout_ms *= ktest_slow();
 	for (;;) {
 		ktest_global_stats(devfd, &st);
 		if (stat_ok(st.pages_shared, shared) && stat_ok(st.pages_sharing, sharing) &&

@@ -50,6 +50,11 @@ void ktest_scanner(int devfd, unsigned int pages_to_scan, unsigned int sleep_us,
 /* Global (KSM_GET_STATS on devfd) or area (KSM_GET_AREA_STATS on an SMA fd). */
 void ktest_global_stats(int devfd, struct ksm_stats *st);
 void ktest_area_stats(int smafd, struct ksm_stats *st);
+/*
+ * The factor $KTEST_SLOW (default 1) by which every time limit of a test
+ * is multiplied: the debug kernel runs the suite several times slower.
+ */
+unsigned int ktest_slow(void);
 /* Wait until full_scans has grown by @n from now; fails after @timeout_s. */
 void ktest_wait_scans(int devfd, unsigned int n, unsigned int timeout_s);
 /* Anonymous private read/write mapping of @npages pages, no THP; fails on error. */
