@@ -113,6 +113,35 @@ static void wait_area(int sma, long long shared, long long sharing)
 	}
 }
 
+/*
+ * @npages of fresh memory that do not overlap [@avoid, @avoid + @nbusy
+ * pages).  The member's address space is root's as of the fork, so the
+ * kernel's top-down placement would put its first mapping exactly where
+ * root mapped its memory after the fork: keep such a mapping as a blocker
+ * while mapping again, then drop it.
+ */
+static char *map_away(unsigned long npages, uint64_t avoid, unsigned long nbusy)
+{
+	char *blocker[4];
+	int nb = 0;
+	char *m;
+
+	for (;;) {
+		uint64_t a;
+
+		m = ktest_map(npages);
+		a = (uintptr_t)m;
+		if (a + npages * PG <= avoid || a >= avoid + nbusy * PG)
+			break;
+		ktest_assert(nb < 4, "mmap keeps placing memory over %#llx",
+			     (unsigned long long)avoid);
+		blocker[nb++] = m;
+	}
+	while (nb--)
+		munmap(blocker[nb], npages * PG);
+	return m;
+}
+
 /* The group member: runs as nobody with supplementary group GROUP. */
 static void member(int in, int out, int primary)
 {
@@ -165,7 +194,7 @@ static void member(int in, int out, int primary)
 	}
 
 	/* Its own memory, registered: merges. */
-	u = ktest_map(NUSER);
+	u = map_away(NUSER, pl.root_other, NROOT);
 	ktest_fill_pages(u, NUSER - 2, 21, 0);
 	ktest_fill_pages(u + (NUSER - 2) * PG, 2, 22, 1);
 	rc = ktest_register(sma, u, NUSER);
