@@ -98,7 +98,7 @@ results=$run_dir/results.log
 
 cmdline="console=ttyS0 loglevel=7 panic=-1 oops=panic ktest_mode=$mode ktest_top=$top ktest_ko=$ko \
 ktest_kmod_dir=$top/build/kmod/$abi ktest_kernel=$series \
-ktest_filter=${KSMDEV_TESTS:-.} $extra_env"
+ktest_filter=${KSMDEV_TESTS:-.} ktest_skip=${KSMDEV_TESTS_SKIP:-^$} $extra_env"
 
 qemu=(qemu-system-x86_64 -accel "$accel" -m "$mem" -smp "$smp"
 	-cpu "$cpu" -no-reboot -nodefaults -display none
@@ -168,6 +168,8 @@ if [ "$fail" -ne 0 ]; then
 	echo "[$series] ---- guest kernel log ($console) ----"
 	tail -n 200 "$console" | sed "s/^/[$series] | /"
 	echo "[$series] ---- end of guest kernel log ----"
+	# Last, where a CI log's tail shows it: what failed.
+	grep '^KTEST RESULT .* FAIL' "$results" | sed "s/^KTEST RESULT /[$series] failed test: /"
 	echo "[$series] FAILED ($abi, ${elapsed}s)"
 	exit 1
 fi
