@@ -22,7 +22,8 @@
  *
  * Before all this, a page is compared with the KSM page the scanner merged
  * into last (ksm_recent): a run of identical pages merges without being
- * checksummed at all.
+ * checksummed at all, and, once in a run, each page is read whole only
+ * once, by the compare under write protection that decides the merge.
  *
  * Equality is always decided by comparing whole pages; the checksum only
  * finds candidates.  Because a candidate is matched as soon as its
@@ -111,6 +112,29 @@ static u64 ksm_page_checksum(struct page *page)
 
 	kunmap_local(addr);
 	return sum;
+}
+
+/*
+ * Three cache lines of @a and @b (start, middle, end): the cheap test that
+ * picks a candidate in a run of copies.  Never enough for a merge: that
+ * always compares the whole page under write protection.
+ */
+static bool ksm_pages_sample_equal(struct page *a, struct page *b)
+{
+	static const unsigned int at[] = {
+		0, PAGE_SIZE / sizeof(u64) / 2, PAGE_SIZE / sizeof(u64) - 8,
+	};
+	const u64 *pa = kmap_local_page(a);
+	const u64 *pb = kmap_local_page(b);
+	u64 diff = 0;
+	unsigned int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(at); i++)
+		for (j = 0; j < 8; j++)
+			diff |= pa[at[i] + j] ^ pb[at[i] + j];
+	kunmap_local(pb);
+	kunmap_local(pa);
+	return !diff;
 }
 
 static bool ksm_pages_identical(struct page *a, struct page *b)
@@ -319,13 +343,29 @@ static struct ksm_stable *ksm_stable_new(struct page *kpage, u64 sum, u64 domain
  * The KSM page the scanner merged into last: runs of identical pages
  * (zeroed or pre-filled buffers) are compared with it before anything is
  * checksummed.  Cleared when that node goes.
+ *
+ * ksm_recent_run: the last page merged into it and nothing has failed a
+ * compare with it since: the next page is probably one more copy, and
+ * sampled words are enough to try the merge, which compares the whole page
+ * once nobody can write it.  A page that then differs ends the run, so the
+ * next one is compared whole before its PTE is touched.
  */
 static struct ksm_stable *ksm_recent;
+static bool ksm_recent_run;
+
+/* @node just got a merge: the scanner's first guess for the next page. */
+static void ksm_recent_set(struct ksm_stable *node)
+{
+	ksm_recent = node;
+	ksm_recent_run = true;
+}
 
 static void ksm_stable_free(struct ksm_stable *node)
 {
-	if (ksm_recent == node)
+	if (ksm_recent == node) {
 		ksm_recent = NULL;
+		ksm_recent_run = false;
+	}
 	hlist_del(&node->hnode);
 	put_page(node->kpage);
 	ksm_nr_stable--;
@@ -762,7 +802,7 @@ static void ksm_merge_pair(struct ksm_item *item, struct page *page,
 		return;
 	}
 	ksm_stable_attach(node, item);
-	ksm_recent = node;
+	ksm_recent_set(node);
 	ksm_unstable_unhash(cand);
 	if (!ksm_merge_one(cand, cpage, kpage))
 		ksm_stable_attach(node, cand);
@@ -793,8 +833,9 @@ static void ksm_ctx_unlock(struct ksm_scan_ctx *ctx)
 
 /*
  * Merge @page into the KSM page merged into last, if it is a copy of it:
- * no checksum, no table lookup.  The unlocked compare only picks the
- * candidate; ksm_merge_locked() compares again once nobody can write.
+ * no checksum, no table lookup.  The unlocked compare (of samples, in a
+ * run) only picks the candidate; ksm_merge_locked() compares the whole
+ * page once nobody can write it.
  */
 static bool ksm_recent_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 			     struct page *page)
@@ -802,11 +843,16 @@ static bool ksm_recent_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 	struct ksm_stable *node = ksm_recent;
 
 	if (!node || node->domain != ksm_item_domain(item) ||
-	    (node->checksum == ksm_zero_checksum && READ_ONCE(ksm_use_zero_pages)) ||
-	    !ksm_pages_identical(page, node->kpage))
+	    (node->checksum == ksm_zero_checksum && READ_ONCE(ksm_use_zero_pages)))
 		return false;
-	if (ksm_merge_locked(ctx->vma, item, page, node->kpage))
+	if (ksm_recent_run ? !ksm_pages_sample_equal(page, node->kpage) :
+			     !ksm_pages_identical(page, node->kpage))
 		return false;
+	if (ksm_merge_locked(ctx->vma, item, page, node->kpage)) {
+		ksm_recent_run = false;
+		return false;
+	}
+	ksm_recent_run = true;
 	item->checksum = node->checksum;	/* same contents */
 	item->checksummed = true;
 	ksm_stable_attach(node, item);
@@ -834,7 +880,7 @@ static bool ksm_stable_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 		err = ksm_merge_locked(ctx->vma, item, page, node->kpage);
 		if (!err) {
 			ksm_stable_attach(node, item);
-			ksm_recent = node;
+			ksm_recent_set(node);
 			return true;
 		}
 		if (err != -EAGAIN) {
