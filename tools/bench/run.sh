@@ -28,7 +28,7 @@ set terminal pngcairo size 900,500
 set output "$out/w4-$s.png"
 set title "W4: 8 processes x 32 MiB, half duplicated, a tenth rewritten (Linux $s guest)"
 set xlabel "seconds since scanner start"
-set ylabel "pages saved (pages_sharing)"
+set ylabel "pages saved (pages_sharing)" noenhanced
 set key left top
 plot "< awk '\$1==\"ksm\"' $out/w4-$s.dat" using 2:3 with lines lw 2 title "in-kernel KSM", \
      "< awk '\$1==\"ksmdev\"' $out/w4-$s.dat" using 2:3 with lines lw 2 title "ksmdev"
