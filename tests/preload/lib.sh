@@ -73,10 +73,12 @@ sysval() {
 # (grep -E) PATTERN; fails after SECS (times $KTEST_SLOW, the debug
 # kernel's slowness factor) or when PID died.
 wait_line() {
-	_end=$(($(date +%s) + $3 * ${KTEST_SLOW:-1}))
+	_secs=$(($3 * ${KTEST_SLOW:-1}))
+	[ "$_secs" -gt 0 ] || _secs=$3	# as ktest_slow(): 0 means 1
+	_end=$(($(date +%s) + _secs))
 	while ! grep -Eq "$2" "$1" 2>/dev/null; do
 		if [ "$(date +%s)" -gt $_end ]; then
-			fail "no line matching '$2' in $1 after $(($3 * ${KTEST_SLOW:-1})) s"
+			fail "no line matching '$2' in $1 after $_secs s"
 		fi
 		if [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null; then
 			fail "process $4 died before printing '$2'; its output:
