@@ -178,8 +178,27 @@ struct ksm_wp {
 	pte_t orig;
 };
 
+/* Between page_wrprotect_batch() and replace_page_batch(). */
+#define KSM_MERGE_BATCH		32
+struct ksm_wp_batch {
+	struct mmu_notifier_range range;
+	struct vm_area_struct *vma;
+	unsigned long addr;
+	pte_t *ptep;
+	spinlock_t *ptl;
+	int n;
+	bool held[KSM_MERGE_BATCH];
+	pte_t orig[KSM_MERGE_BATCH];
+};
+
 int page_wrprotect(struct vm_area_struct *vma, unsigned long addr,
 		   struct page *page, struct ksm_wp *wp);
+int ksm_gather_run(struct vm_area_struct *vma, unsigned long addr,
+		   unsigned long end, struct page **pages, int max);
+int page_wrprotect_batch(struct vm_area_struct *vma, unsigned long addr,
+			 struct page **pages, int n, struct ksm_wp_batch *wb);
+int replace_page_batch(struct page **pages, struct page *kpage,
+		       const bool *same, struct ksm_wp_batch *wb);
 void page_wrprotect_undo(struct ksm_wp *wp);
 void replace_page(struct page *page, struct page *kpage, struct ksm_wp *wp);
 void replace_page_zero(struct page *page, struct ksm_wp *wp);

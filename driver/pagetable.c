@@ -24,6 +24,9 @@
  * mm/ksm.c write-protects and unlocks in between, because it compares
  * pages it may have to wait for; our comparison is a bounded 4 KiB memcmp,
  * so holding the PTE lock saves the second flush and the second walk.
+ * page_wrprotect_batch() and replace_page_batch() do the same for up to
+ * KSM_MERGE_BATCH consecutive pages of one page table: every PTE is
+ * cleared, then one TLB flush covers them all before any is compared.
  *
  * KSM pages are kernel pages mapped with file rmap accounting, never
  * anonymous: a later write fault takes the normal copy-on-write path for a
@@ -268,6 +271,31 @@ void page_wrprotect_undo(struct ksm_wp *wp)
 	ksm_mn_range_end(&wp->range);
 }
 
+/*
+ * Point the PTE @ptep of @addr, cleared and flushed by the caller (whose
+ * old value was @orig), at the KSM page @kpage, read-only, and move rmap
+ * and RSS accounting from @page to it.  Page-table lock held.
+ */
+static void ksm_install_kpage(struct vm_area_struct *vma, unsigned long addr,
+			      pte_t *ptep, pte_t orig, struct page *page,
+			      struct page *kpage)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	pte_t newpte;
+
+	get_page(kpage);
+	ksm_add_file_rmap(kpage, vma);
+	newpte = pte_wrprotect(mk_pte(kpage, vma->vm_page_prot));
+	if (pte_soft_dirty(orig))
+		newpte = pte_mksoft_dirty(newpte);
+	ksm_set_pte_notify(mm, addr, ptep, newpte);
+
+	ksm_remove_rmap(page, vma);
+	ksm_mm_counter_add(mm, MM_ANONPAGES, -1);
+	ksm_mm_counter_add(mm, MM_FILEPAGES, 1);
+	put_page(page);			/* the reference of the old mapping */
+}
+
 /**
  * replace_page - map the KSM page @kpage where page_wrprotect() took @page
  * @page: the anonymous page, locked; same contents as @kpage (compared by
@@ -282,24 +310,165 @@ void page_wrprotect_undo(struct ksm_wp *wp)
  */
 void replace_page(struct page *page, struct page *kpage, struct ksm_wp *wp)
 {
-	struct vm_area_struct *vma = wp->vma;
-	struct mm_struct *mm = vma->vm_mm;
-	pte_t newpte;
-
 	ksm_pte_mapped_locked(wp->ptl);
-	get_page(kpage);
-	ksm_add_file_rmap(kpage, vma);
-	newpte = pte_wrprotect(mk_pte(kpage, vma->vm_page_prot));
-	if (pte_soft_dirty(wp->orig))
-		newpte = pte_mksoft_dirty(newpte);
-	ksm_set_pte_notify(mm, wp->addr, wp->ptep, newpte);
-
-	ksm_remove_rmap(page, vma);
-	ksm_mm_counter_add(mm, MM_ANONPAGES, -1);
-	ksm_mm_counter_add(mm, MM_FILEPAGES, 1);
-	put_page(page);			/* the reference of the old mapping */
+	ksm_install_kpage(wp->vma, wp->addr, wp->ptep, wp->orig, page, kpage);
 	pte_unmap_unlock(wp->ptep, wp->ptl);
 	ksm_mn_range_end(&wp->range);
+}
+
+/**
+ * ksm_gather_run - the pages mapped at consecutive addresses of one page
+ * table, for a batched merge
+ * @vma: the VMA of @addr; mmap_lock held for read
+ * @addr: the first address
+ * @end: stop here (at most vma->vm_end)
+ * @pages: out: the page mapped at @addr + i * PAGE_SIZE, with a reference
+ * @max: room in @pages (at most %KSM_MERGE_BATCH)
+ *
+ * Stops at the end of the page table, at the first PTE that does not map
+ * a small anonymous page (a hole, the zero page, a KSM page, a THP), or
+ * after @max pages.  One walk and one page-table lock for them all.
+ *
+ * Return: the number of pages stored (0 to @max).
+ */
+int ksm_gather_run(struct vm_area_struct *vma, unsigned long addr,
+		   unsigned long end, struct page **pages, int max)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *ptl;
+	pte_t *ptep;
+	pmd_t *pmd;
+	int n = 0;
+
+	end = min(end, pmd_addr_end(addr, end));
+	if (addr >= end)
+		return 0;
+	pmd = ksm_pte_table(mm, addr);
+	if (!pmd)
+		return 0;
+	ptep = ksm_pte_offset_map_lock(mm, pmd, addr, &ptl);
+	if (!ptep)
+		return 0;
+	ksm_pte_mapped_locked(ptl);
+	for (; addr < end && n < max; addr += PAGE_SIZE, n++) {
+		struct page *page = ksm_pte_page(ptep_get(ptep + n));
+
+		if (!page || !PageAnon(page) || PageKsm(page) ||
+		    PageTransCompound(page))
+			break;
+		get_page(page);
+		pages[n] = page;
+	}
+	pte_unmap_unlock(ptep, ptl);
+	return n;
+}
+
+/**
+ * page_wrprotect_batch - page_wrprotect() for consecutive pages of one
+ * page table, with one notifier range, one lock and one TLB flush
+ * @vma: the VMA; mmap_lock held for read
+ * @addr: the address of @pages[0]; @pages[i] is at @addr + i * PAGE_SIZE
+ * @pages: small anonymous pages, each locked, with one reference held by
+ *         the caller besides those of its mappings
+ * @n: how many (1 to %KSM_MERGE_BATCH), all in the page table of @addr
+ * @wb: out: the state replace_page_batch() needs; @wb->held[i] says
+ *      whether @pages[i] is write-protected
+ *
+ * Every PTE that still maps its page is cleared, then all are flushed
+ * from every TLB at once, and only then are reference counts checked (as
+ * page_wrprotect() does, for lockless GUP); a page someone else holds gets
+ * its PTE back at once.  The caller compares the held pages, still under
+ * the lock, and calls replace_page_batch().
+ *
+ * Return: 0 with the page-table lock held; -EFAULT (nothing held) if
+ * the page table is gone, -EINVAL if the pages are not in one table.
+ */
+int page_wrprotect_batch(struct vm_area_struct *vma, unsigned long addr,
+			 struct page **pages, int n, struct ksm_wp_batch *wb)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	int i, cleared = 0;
+	pmd_t *pmd;
+
+	if (n < 1 || n > KSM_MERGE_BATCH ||
+	    (addr & PMD_MASK) != ((addr + (n - 1) * PAGE_SIZE) & PMD_MASK))
+		return -EINVAL;
+	wb->vma = vma;
+	wb->addr = addr;
+	wb->n = n;
+	ksm_mn_range_init(&wb->range, vma, addr, addr + n * PAGE_SIZE,
+			  &ksm_notifier_owner);
+	ksm_mn_range_start(&wb->range);
+	pmd = ksm_pte_table(mm, addr);
+	wb->ptep = pmd ? ksm_pte_offset_map_lock(mm, pmd, addr, &wb->ptl) : NULL;
+	if (!wb->ptep) {
+		ksm_mn_range_end(&wb->range);
+		return -EFAULT;
+	}
+	ksm_pte_mapped_locked(wb->ptl);
+	for (i = 0; i < n; i++) {
+		unsigned long a = addr + i * PAGE_SIZE;
+
+		wb->held[i] = ksm_pte_page(ptep_get(wb->ptep + i)) == pages[i];
+		if (!wb->held[i])
+			continue;
+		flush_cache_page(vma, a, page_to_pfn(pages[i]));
+		wb->orig[i] = ptep_get_and_clear(mm, a, wb->ptep + i);
+		cleared++;
+	}
+	if (cleared)
+		ksm_flush_tlb_range(vma, addr, addr + n * PAGE_SIZE);
+	for (i = 0; i < n; i++) {
+		struct page *page = pages[i];
+
+		if (!wb->held[i])
+			continue;
+		if (ksm_page_mapcount(page) + 1 + ksm_page_swapcache(page) !=
+		    page_count(page)) {
+			set_pte_at(mm, addr + i * PAGE_SIZE, wb->ptep + i, wb->orig[i]);
+			wb->held[i] = false;
+		}
+	}
+	ksm_pte_mapped_handoff(wb->ptl);	/* sparse: held until replace */
+	return 0;
+}
+
+/**
+ * replace_page_batch - finish page_wrprotect_batch()
+ * @pages: the pages given to page_wrprotect_batch()
+ * @kpage: the KSM page
+ * @same: which held pages the caller found identical to @kpage
+ * @wb: the state of a successful page_wrprotect_batch()
+ *
+ * Each held page found the same is replaced by @kpage as replace_page()
+ * does; every other held PTE is put back as it was.  Then the lock and
+ * the notifier range are released.
+ *
+ * Return: the number of pages replaced; @wb->held[i] then says which.
+ */
+int replace_page_batch(struct page **pages, struct page *kpage,
+		       const bool *same, struct ksm_wp_batch *wb)
+{
+	struct vm_area_struct *vma = wb->vma;
+	int i, done = 0;
+
+	ksm_pte_mapped_locked(wb->ptl);
+	for (i = 0; i < wb->n; i++) {
+		unsigned long a = wb->addr + i * PAGE_SIZE;
+
+		if (!wb->held[i])
+			continue;
+		if (!same[i]) {
+			set_pte_at(vma->vm_mm, a, wb->ptep + i, wb->orig[i]);
+			wb->held[i] = false;
+			continue;
+		}
+		ksm_install_kpage(vma, a, wb->ptep + i, wb->orig[i], pages[i], kpage);
+		done++;
+	}
+	pte_unmap_unlock(wb->ptep, wb->ptl);
+	ksm_mn_range_end(&wb->range);
+	return done;
 }
 
 /**

@@ -24,6 +24,9 @@
  * into last (ksm_recent): a run of identical pages merges without being
  * checksummed at all, and, once in a run, each page is read whole only
  * once, by the compare under write protection that decides the merge.
+ * In a run, the copies that follow a page in its page table (up to
+ * KSM_MERGE_BATCH) merge with it as one batch: one walk, one notifier
+ * range, one page-table lock and one TLB flush for all of them.
  *
  * Equality is always decided by comparing whole pages; the checksum only
  * finds candidates.  Because a candidate is matched as soon as its
@@ -819,6 +822,9 @@ struct ksm_scan_ctx {
 	struct mm_struct *mm;
 	struct vm_area_struct *vma;
 	bool sync;		/* KSM_MERGE_NOW: no back-off, no volatility gate */
+	unsigned long *cursor;	/* where ksm_region_next() goes on */
+	unsigned int budget;	/* pages a batch may take beyond the current one */
+	unsigned int extra;	/* pages the last batch took beyond it */
 };
 
 static void ksm_ctx_unlock(struct ksm_scan_ctx *ctx)
@@ -832,10 +838,110 @@ static void ksm_ctx_unlock(struct ksm_scan_ctx *ctx)
 }
 
 /*
+ * The pages after @page in its page table that are copies of @node's KSM
+ * page by sampled words, with their items, locked: pages[1..] of the batch
+ * (each with a reference).  Return: the size of the batch, @page included.
+ */
+static int ksm_batch_gather(struct ksm_scan_ctx *ctx, struct ksm_item *item,
+			    struct ksm_stable *node, struct page **pages,
+			    struct ksm_item **items)
+{
+	struct ksm_region *region = item->region;
+	/* All in the page table of @page. */
+	unsigned long end = pmd_addr_end(item->addr, min(ctx->vma->vm_end, region->end));
+	int i, n = 1, max = min_t(unsigned int, ctx->budget + 1, KSM_MERGE_BATCH);
+
+	if (max > 1 && item->addr + PAGE_SIZE < end)
+		n += ksm_gather_run(ctx->vma, item->addr + PAGE_SIZE, end,
+				    pages + 1, max - 1);
+	for (i = 1; i < n; i++) {
+		if (!ksm_pages_sample_equal(pages[i], node->kpage))
+			break;
+		items[i] = ksm_item_get(region, item->addr + i * PAGE_SIZE);
+		if (!items[i])
+			break;
+		/*
+		 * Merged once, written since: forget that merge, unless that
+		 * frees @node, the KSM page this batch merges into.
+		 */
+		if (items[i]->stable) {
+			if (items[i]->stable == node && node->nr_items == 1)
+				break;
+			ksm_stable_detach(items[i]);
+		}
+	}
+	if (i < n)
+		release_pages(pages + i, n - i);
+	/* Locked only now: allocating an item may wait for page locks. */
+	for (n = i, i = 1; i < n; i++)
+		if (!trylock_page(pages[i]))
+			break;
+	if (i < n)
+		release_pages(pages + i, n - i);
+	return i;
+}
+
+/*
+ * In a run of copies of @node's KSM page: merge @page and the copies
+ * mapped right after it in the same page table as one batch, under one
+ * walk, one notifier range, one page-table lock and one TLB flush.  Each
+ * page is compared whole once it is write-protected.  The scan cursor
+ * moves past the pages the batch looked at up to the first one it could
+ * not merge, which the scanner then looks at the normal way; the run ends
+ * at any failure.  Return: whether @page (locked by the caller) merged.
+ */
+static bool ksm_recent_batch(struct ksm_scan_ctx *ctx, struct ksm_item *item,
+			     struct page *page, struct ksm_stable *node)
+{
+	struct page *pages[KSM_MERGE_BATCH];
+	struct ksm_item *items[KSM_MERGE_BATCH];
+	bool same[KSM_MERGE_BATCH];
+	struct ksm_region *region = item->region;
+	struct ksm_wp_batch wb;
+	int i, n, merged = 0, next;
+
+	pages[0] = page;
+	items[0] = item;
+	n = ksm_batch_gather(ctx, item, node, pages, items);
+	if (page_wrprotect_batch(ctx->vma, item->addr, pages, n, &wb)) {
+		for (i = 0; i < n; i++)
+			wb.held[i] = false;
+	} else {
+		/* Nobody can write them now: compare what is really there. */
+		for (i = 0; i < n; i++)
+			same[i] = wb.held[i] && ksm_pages_identical(pages[i], node->kpage);
+		merged = replace_page_batch(pages, node->kpage, same, &wb);
+	}
+	for (i = 0; i < n; i++) {
+		unlock_page(pages[i]);
+		if (!wb.held[i])
+			continue;
+		items[i]->checksum = node->checksum;	/* same contents */
+		items[i]->checksummed = true;
+		ksm_stable_attach(node, items[i]);
+	}
+	ksm_recent_run = merged == n;
+	for (next = 1; next < n && wb.held[next]; next++)
+		;
+	if (wb.held[0] && next > 1) {
+		ctx->extra = next - 1;
+		*ctx->cursor = item->addr + next * PAGE_SIZE;
+		if (!xa_empty(&region->zero))
+			ksm_zero_forget(region, item->addr + PAGE_SIZE, *ctx->cursor);
+		ksm_global.pages_scanned += ctx->extra;
+		region->area->stats.pages_scanned += ctx->extra;
+	}
+	if (n > 1)
+		release_pages(pages + 1, n - 1);
+	return wb.held[0];
+}
+
+/*
  * Merge @page into the KSM page merged into last, if it is a copy of it:
  * no checksum, no table lookup.  The unlocked compare (of samples, in a
- * run) only picks the candidate; ksm_merge_locked() compares the whole
- * page once nobody can write it.
+ * run) only picks the candidate; the merge compares the whole page once
+ * nobody can write it.  In a run, the copies after @page in its page
+ * table merge with it as one batch.
  */
 static bool ksm_recent_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 			     struct page *page)
@@ -848,6 +954,13 @@ static bool ksm_recent_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 	if (ksm_recent_run ? !ksm_pages_sample_equal(page, node->kpage) :
 			     !ksm_pages_identical(page, node->kpage))
 		return false;
+	if (ksm_recent_run && PageAnon(page) && !PageTransCompound(page)) {
+		if (!trylock_page(page)) {
+			ksm_recent_run = false;
+			return false;
+		}
+		return ksm_recent_batch(ctx, item, page, node);
+	}
 	if (ksm_merge_locked(ctx->vma, item, page, node->kpage)) {
 		ksm_recent_run = false;
 		return false;
@@ -1044,6 +1157,7 @@ static struct page *ksm_region_next(struct ksm_region *region, unsigned long *ad
 		*addr = a + PAGE_SIZE;
 		if (*itemp) {
 			ctx->vma = vma;
+			ctx->cursor = addr;
 			return page;
 		}
 		put_page(page);
@@ -1100,8 +1214,7 @@ static struct page *ksm_scan_next(struct ksm_item **itemp, struct ksm_scan_ctx *
  */
 static unsigned int ksm_do_scan(unsigned int budget)
 {
-	unsigned int done = 0;
-
+	unsigned int done = 0, locked = 0;
 	struct ksm_scan_ctx ctx = { };
 
 	mutex_lock(&ksm_lock);
@@ -1113,9 +1226,14 @@ static unsigned int ksm_do_scan(unsigned int budget)
 			break;
 		ksm_global.pages_scanned++;
 		item->region->area->stats.pages_scanned++;
+		ctx.budget = budget - done - 1;
+		ctx.extra = 0;
 		ksm_cmp_and_merge(&ctx, item, page);
 		put_page(page);
-		if (++done % KSM_BATCH_LOCK == 0) {
+		done += 1 + ctx.extra;
+		locked += 1 + ctx.extra;
+		if (locked >= KSM_BATCH_LOCK) {
+			locked = 0;
 			ksm_ctx_unlock(&ctx);
 			mutex_unlock(&ksm_lock);
 			cond_resched();
@@ -1298,6 +1416,7 @@ static int ksm_scan_region_once(struct ksm_region *region, struct ksm_scan_ctx *
 	while ((page = ksm_region_next(region, &addr, &item, ctx))) {
 		ksm_global.pages_scanned++;
 		region->area->stats.pages_scanned++;
+		ctx->budget = KSM_MERGE_BATCH;
 		ksm_cmp_and_merge(ctx, item, page);
 		put_page(page);
 		cond_resched();

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Merging tells the secondary MMUs (mmu_notifier users such as KVM) about
- * every PTE it replaces: with a counting mmu_notifier on this process's mm
- * (test module ksmdev_mntest), merging 32 identical pages (pages_sharing
- * 31) produces at least 31 .change_pte calls on Linux 6.1, and - 6.12 has
- * no .change_pte - at least 31 .invalidate_range_start calls on 6.12.
- * The merged bytes are verified.
+ * every PTE it replaces: with a recording mmu_notifier on this process's
+ * mm (test module ksmdev_mntest), merging 32 identical pages (all 32 PTEs
+ * switched to the KSM page, pages_sharing 31) puts every one of the 32
+ * pages inside an .invalidate_range_start range (the scanner may cover
+ * several PTEs with one range), and on Linux 6.1, which still has
+ * .change_pte, gives every one of them its own .change_pte call.  The
+ * merged bytes are verified.
  */
 #include <fcntl.h>
 #include <sys/utsname.h>
@@ -28,16 +30,34 @@ static void cleanup(void)
 	loaded = 0;
 }
 
-static void counters(long long *change_pte, long long *inval)
+struct mn_counts {
+	long long change_pte, invalidate_range_start;
+	int watched_change_pte, watched_invalidated;	/* pages of the window */
+};
+
+static void counters(struct mn_counts *c)
 {
-	char text[128];
+	char text[192];
 	ssize_t n = pread(mnfd, text, sizeof(text) - 1, 0);
 
 	if (n <= 0)
 		ktest_fail("read /dev/ksmdev_mntest: %s", n ? strerror(errno) : "empty");
 	text[n] = 0;
-	if (sscanf(text, "change_pte %lld invalidate_range_start %lld", change_pte, inval) != 2)
+	if (sscanf(text, "change_pte %lld invalidate_range_start %lld "
+		   "watched_change_pte %d watched_invalidated %d",
+		   &c->change_pte, &c->invalidate_range_start,
+		   &c->watched_change_pte, &c->watched_invalidated) != 4)
 		ktest_fail("cannot parse '%s'", text);
+}
+
+/* Record which pages of [@p, @p + @npages pages) the callbacks cover. */
+static void watch(void *p, int npages)
+{
+	char cmd[64];
+	int len = snprintf(cmd, sizeof(cmd), "watch %lx %d", (unsigned long)p, npages);
+
+	if (write(mnfd, cmd, len) != len)
+		ktest_fail("write '%s' to /dev/ksmdev_mntest: %s", cmd, strerror(errno));
 }
 
 /* 1 if the running kernel still has mmu_notifier .change_pte (before 6.9). */
@@ -62,7 +82,7 @@ int main(void)
 {
 	const char *dir = getenv("KTEST_KMOD_DIR");
 	int has_change_pte = kernel_has_change_pte();
-	long long cp0, inv0, cp1, inv1;
+	struct mn_counts c0, c1;
 	char path[512];
 	struct ksm_stats g;
 	int dev, sma, rc;
@@ -80,7 +100,7 @@ int main(void)
 	loaded = 1;
 	for (int i = 0; i < 100 && access("/dev/ksmdev_mntest", F_OK); i++)
 		usleep(50000);
-	mnfd = open("/dev/ksmdev_mntest", O_RDONLY | O_CLOEXEC);
+	mnfd = open("/dev/ksmdev_mntest", O_RDWR | O_CLOEXEC);
 	if (mnfd < 0)
 		ktest_fail("open /dev/ksmdev_mntest: %s", strerror(errno));
 
@@ -90,7 +110,11 @@ int main(void)
 	ktest_fill_pages(p, NPAGES, 1, 0);
 	rc = ktest_register(sma, p, NPAGES);
 	ktest_assert(rc == 0, "register: %s", strerror(-rc));
-	counters(&cp0, &inv0);
+	watch(p, NPAGES);
+	counters(&c0);
+	ktest_assert(c0.watched_change_pte == 0 && c0.watched_invalidated == 0,
+		     "window already marked before merging (%d, %d pages)",
+		     c0.watched_change_pte, c0.watched_invalidated);
 
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 3, 60);
@@ -98,20 +122,27 @@ int main(void)
 	ktest_global_stats(dev, &g);
 	ktest_expect_stats("global", &g, 1, NPAGES - 1, NPAGES, 1);
 	ktest_expect_same_pfn("merged pages", p, NPAGES);
-	counters(&cp1, &inv1);
-	ktest_info("kernel %s: change_pte +%lld, invalidate_range_start +%lld while merging %d pages",
+	counters(&c1);
+	ktest_info("kernel %s: change_pte +%lld (%d of %d pages), invalidate_range_start +%lld "
+		   "(covering %d of %d pages) while merging",
 		   has_change_pte ? "with change_pte" : "without change_pte",
-		   cp1 - cp0, inv1 - inv0, NPAGES);
+		   c1.change_pte - c0.change_pte, c1.watched_change_pte, NPAGES,
+		   c1.invalidate_range_start - c0.invalidate_range_start,
+		   c1.watched_invalidated, NPAGES);
 
+	ktest_assert(c1.watched_invalidated == NPAGES,
+		     "only %d of %d switched PTEs inside an invalidate_range_start range",
+		     c1.watched_invalidated, NPAGES);
 	if (has_change_pte) {
-		ktest_assert(cp1 - cp0 >= NPAGES - 1,
-			     "only %lld change_pte notifications for %d merged PTEs",
-			     cp1 - cp0, NPAGES - 1);
+		ktest_assert(c1.watched_change_pte == NPAGES,
+			     "only %d of %d switched PTEs got a change_pte notification",
+			     c1.watched_change_pte, NPAGES);
+		ktest_assert(c1.change_pte - c0.change_pte >= NPAGES,
+			     "only %lld change_pte notifications for %d switched PTEs",
+			     c1.change_pte - c0.change_pte, NPAGES);
 	} else {
-		ktest_assert(cp1 == 0, "change_pte counted %lld on a kernel without it", cp1);
-		ktest_assert(inv1 - inv0 >= NPAGES - 1,
-			     "only %lld invalidate_range_start notifications for %d merged PTEs",
-			     inv1 - inv0, NPAGES - 1);
+		ktest_assert(c1.change_pte == 0 && c1.watched_change_pte == 0,
+			     "change_pte counted %lld on a kernel without it", c1.change_pte);
 	}
 	ktest_check_pages("merged pages", p, NPAGES, 1, 0);
 

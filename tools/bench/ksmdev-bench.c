@@ -19,6 +19,10 @@
  *   Smart scanning before/after (full mode): ksmdev's W3 and W4 again with
  *   smart_scan=1 (it is off by default).
  *
+ * Usage: ksmdev-bench [all|quick|w1].  quick leaves out W3 and the
+ * smart-scanning runs and shortens W4; w1 runs only the W1/W5/W6 rounds
+ * and prints the W1 medians and their ratio (for work on the merge path).
+ *
  * Output: a table on stdout, one "BENCHJSON {...}" line with every figure,
  * and "W4SERIES system t saved" lines for the plot.  Pages are 4 KiB, THP
  * is disabled on the workload memory for both systems (MADV_NOHUGEPAGE).
@@ -591,8 +595,16 @@ int main(int argc, char **argv)
 		}
 	for (int s = KSM; s <= DEV; s++) {
 		w1[s] = w1_median(w1_rounds, s);
+		if (!strcmp(only, "w1")) {
+			printf("W1 %s: %.1f MiB/s (median of %d)\n", sys_name[s], w1[s].mibs, W1_REPS);
+			continue;
+		}
 		fprintf(stderr, "W2 %s...\n", sys_name[s]);
 		w1[s].scans = run_w2(s);
+	}
+	if (!strcmp(only, "w1")) {
+		printf("W1 ratio ksmdev/KSM: %.2f\n", w1[DEV].mibs / w1[KSM].mibs);
+		return 0;
 	}
 	if (!quick)
 		for (int s = KSM; s <= DEV; s++) {

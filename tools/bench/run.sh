@@ -5,7 +5,8 @@
 # (in-kernel KSM and ksmdev one after the other, same boot), keep the
 # table, a JSON file and the W4 series, and plot W4 (gnuplot) to PNG.
 #
-# Usage: tools/bench/run.sh [quick]      (KSMDEV_KERNELS selects kernels)
+# Usage: tools/bench/run.sh [quick|w1]   (KSMDEV_KERNELS selects kernels;
+#        w1: only the W1/W5/W6 rounds, printed, no table or plot)
 
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,6 +20,7 @@ for s in ${KSMDEV_KERNELS:-6.1 6.12}; do
 	"$top/tools/vm/run.sh" --kernel "$s" --mode bench --mem 2048 \
 		--timeout 3000 --env "ktest_bench=$mode" | tee "$log.raw"
 	grep -v '^\[' "$log.raw" >"$log" || true
+	[ "$mode" = w1 ] && continue
 	sed -n 's/^BENCHJSON //p' "$log" >"$out/bench-$s.json"
 	[ -s "$out/bench-$s.json" ] || { echo "bench: no result for $s" >&2; exit 1; }
 	awk '$1 == "W4SERIES" { print $2, $3, $4 }' "$log" >"$out/w4-$s.dat"
