@@ -1208,8 +1208,15 @@ static struct page *ksm_scan_next(struct ksm_item **itemp, struct ksm_scan_ctx *
 	}
 }
 
+static bool ksm_should_run(void)
+{
+	return READ_ONCE(ksm_run) && READ_ONCE(ksm_global.regions);
+}
+
 /*
- * One batch: look at up to @budget pages, stopping at the end of a pass.
+ * One batch: look at up to @budget pages, stopping at the end of a pass,
+ * or as soon as the scanner is told to stop (a batch can be a whole pass
+ * long: stopping does not wait for it).
  * Return: the number of pages looked at.
  */
 static unsigned int ksm_do_scan(unsigned int budget)
@@ -1218,7 +1225,7 @@ static unsigned int ksm_do_scan(unsigned int budget)
 	struct ksm_scan_ctx ctx = { };
 
 	mutex_lock(&ksm_lock);
-	while (done < budget && !kthread_should_stop()) {
+	while (done < budget && !kthread_should_stop() && ksm_should_run()) {
 		struct ksm_item *item;
 		struct page *page = ksm_scan_next(&item, &ctx);
 
@@ -1300,10 +1307,6 @@ static void ksm_autotune_batch(unsigned int pages, u64 cpu_ns, unsigned int slee
 /* Bumped by every settings change, so a long sleep ends at once. */
 unsigned int ksm_settings_gen;
 
-static bool ksm_should_run(void)
-{
-	return READ_ONCE(ksm_run) && READ_ONCE(ksm_global.regions);
-}
 
 /* The sleep after a batch: the configured one, or auto-tuning's longer one. */
 static unsigned int ksm_scan_sleep_us(void)

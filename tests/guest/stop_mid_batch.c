@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Stopping the scanner takes effect at once, not at the end of its batch:
+ * with pages_to_scan larger than all the memory registered (one batch is
+ * a whole full scan of 16384 unique pages, which takes the scanner a good
+ * fraction of a second here), at most a merge batch (32 pages) more is
+ * scanned after KSM_START_STOP_KTHREAD with run off has returned.  Started
+ * again, the scanner goes on from where it stopped and completes the pass.
+ * The bytes are verified.
+ */
+#include <unistd.h>
+#include "ktest.h"
+
+#define NPAGES		16384
+#define MAX_AFTER_STOP	64	/* a batch of 32 in flight, and slack */
+
+static uint64_t scanned(int dev)
+{
+	struct ksm_stats st;
+
+	ktest_global_stats(dev, &st);
+	return st.pages_scanned;
+}
+
+int main(void)
+{
+	int dev = ktest_open_dev(), sma = ktest_create_area(dev);
+	char *p = ktest_map(NPAGES);
+	uint64_t at_stop, later, t0;
+	struct ksm_stats st;
+	int rc;
+
+	ktest_fill_pages(p, NPAGES, 1000, 1);	/* all different */
+	rc = ktest_register(sma, p, NPAGES);
+	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+
+	ktest_scanner(dev, 1000000, 0, 1);
+	t0 = ktest_now_ms();
+	while (scanned(dev) < NPAGES / 8) {
+		ktest_assert(ktest_now_ms() - t0 < 30000 * ktest_slow(),
+			     "only %llu pages scanned in 30 s", (unsigned long long)scanned(dev));
+		usleep(1000);
+	}
+	ktest_global_stats(dev, &st);
+	ktest_assert(st.full_scans == 0,
+		     "the first full scan ended before the test could stop it mid-batch");
+	ktest_scanner(dev, 1000000, 0, 0);
+	at_stop = scanned(dev);
+	usleep(500000);
+	later = scanned(dev);
+	ktest_info("stopped at %llu of %d pages; %llu more scanned after the stop",
+		   (unsigned long long)at_stop, NPAGES, (unsigned long long)(later - at_stop));
+	ktest_assert(at_stop < NPAGES, "the whole pass was scanned before the stop took effect");
+	ktest_assert(later - at_stop <= MAX_AFTER_STOP,
+		     "%llu pages scanned after the scanner was stopped (at most %d expected)",
+		     (unsigned long long)(later - at_stop), MAX_AFTER_STOP);
+
+	/* Resumed: the pass completes. */
+	ktest_scanner(dev, 1000000, 0, 1);
+	ktest_wait_scans(dev, 1, 60);
+	ktest_scanner(dev, 1000000, 0, 0);
+	ktest_global_stats(dev, &st);
+	ktest_assert(st.pages_scanned >= NPAGES, "after resuming: %llu pages scanned",
+		     (unsigned long long)st.pages_scanned);
+	ktest_check_pages("after stop and resume", p, NPAGES, 1000, 1);
+	close(sma);
+	close(dev);
+	return 0;
+}
