@@ -36,8 +36,6 @@ static void (*ksm_mn_end_fn)(struct mmu_notifier_range *range);
 #else
 static void (*ksm_mn_end_fn)(struct mmu_notifier_range *range, bool only_end);
 #endif
-static pte_t (*ksm_ptep_clear_flush_fn)(struct vm_area_struct *vma,
-					unsigned long addr, pte_t *ptep);
 static void (*ksm_lru_add_drain_all_fn)(void);
 static void (*ksm_folio_add_lru_vma_fn)(struct folio *folio,
 					struct vm_area_struct *vma);
@@ -107,7 +105,6 @@ struct ksm_symbol {
 static const struct ksm_symbol ksm_symbols[] = {
 	KSM_FN("__mmu_notifier_invalidate_range_start", ksm_mn_start_fn),
 	KSM_FN("__mmu_notifier_invalidate_range_end", ksm_mn_end_fn),
-	KSM_FN("ptep_clear_flush", ksm_ptep_clear_flush_fn),
 	KSM_FN("lru_add_drain_all", ksm_lru_add_drain_all_fn),
 	KSM_FN(KSM_ADD_RMAP_NAME, ksm_add_file_rmap_fn),
 	KSM_FN(KSM_REMOVE_RMAP_NAME, ksm_remove_rmap_fn),
@@ -245,12 +242,6 @@ void ksm_mn_range_end(struct mmu_notifier_range *range)
 		ksm_mn_end_fn(range, false);
 #endif
 	}
-}
-
-pte_t ksm_ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr,
-			   pte_t *ptep)
-{
-	return ksm_ptep_clear_flush_fn(vma, addr, ptep);
 }
 
 void ksm_set_pte_notify(struct mm_struct *mm, unsigned long addr,

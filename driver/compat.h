@@ -47,9 +47,6 @@ void ksm_mn_range_init(struct mmu_notifier_range *range,
 void ksm_mn_range_start(struct mmu_notifier_range *range);
 void ksm_mn_range_end(struct mmu_notifier_range *range);
 
-/* ptep_clear_flush(): clear a PTE and flush it from every TLB. */
-pte_t ksm_ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr,
-			   pte_t *ptep);
 /*
  * Install @pte replacing a cleared entry.  On kernels with change_pte this
  * is set_pte_at_notify(): secondary MMUs (KVM) get the new PTE directly.

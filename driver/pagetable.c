@@ -237,7 +237,9 @@ int page_wrprotect(struct vm_area_struct *vma, unsigned long addr,
 
 	swapped = ksm_page_swapcache(page);
 	flush_cache_page(vma, addr, page_to_pfn(page));
-	wp->orig = ksm_ptep_clear_flush(vma, addr, wp->ptep);
+	/* Secondary TLBs (IOMMU SVA) too, before the caller compares. */
+	wp->orig = ptep_get_and_clear(mm, addr, wp->ptep);
+	ksm_flush_tlb_range(vma, addr, addr + PAGE_SIZE);
 	if (ksm_page_mapcount(page) + 1 + swapped != page_count(page)) {
 		set_pte_at(mm, addr, wp->ptep, wp->orig);
 		pte_unmap_unlock(wp->ptep, wp->ptl);
@@ -288,6 +290,8 @@ static void ksm_install_kpage(struct vm_area_struct *vma, unsigned long addr,
 	newpte = pte_wrprotect(mk_pte(kpage, vma->vm_page_prot));
 	if (pte_soft_dirty(orig))
 		newpte = pte_mksoft_dirty(newpte);
+	if (pte_uffd_wp(orig))
+		newpte = pte_mkuffd_wp(newpte);
 	ksm_set_pte_notify(mm, addr, ptep, newpte);
 
 	ksm_remove_rmap(page, vma);

@@ -839,8 +839,9 @@ static void ksm_ctx_unlock(struct ksm_scan_ctx *ctx)
 
 /*
  * The pages after @page in its page table that are copies of @node's KSM
- * page by sampled words, with their items, locked: pages[1..] of the batch
- * (each with a reference).  Return: the size of the batch, @page included.
+ * page by sampled words, with their items: pages[1..] of the batch (each
+ * with a reference).  Then all of them, @page first, are locked.
+ * Return: the size of the batch, @page included; 0 if @page is busy.
  */
 static int ksm_batch_gather(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 			    struct ksm_stable *node, struct page **pages,
@@ -873,9 +874,15 @@ static int ksm_batch_gather(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 	if (i < n)
 		release_pages(pages + i, n - i);
 	/* Locked only now: allocating an item may wait for page locks. */
-	for (n = i, i = 1; i < n; i++)
+	for (n = i, i = 0; i < n; i++)
 		if (!trylock_page(pages[i]))
 			break;
+	if (!i) {
+		/* @page is busy (its reference is the caller's): no batch. */
+		if (n > 1)
+			release_pages(pages + 1, n - 1);
+		return 0;
+	}
 	if (i < n)
 		release_pages(pages + i, n - i);
 	return i;
@@ -888,7 +895,7 @@ static int ksm_batch_gather(struct ksm_scan_ctx *ctx, struct ksm_item *item,
  * page is compared whole once it is write-protected.  The scan cursor
  * moves past the pages the batch looked at up to the first one it could
  * not merge, which the scanner then looks at the normal way; the run ends
- * at any failure.  Return: whether @page (locked by the caller) merged.
+ * at any failure.  Return: whether @page merged.
  */
 static bool ksm_recent_batch(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 			     struct page *page, struct ksm_stable *node)
@@ -903,6 +910,10 @@ static bool ksm_recent_batch(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 	pages[0] = page;
 	items[0] = item;
 	n = ksm_batch_gather(ctx, item, node, pages, items);
+	if (!n) {
+		ksm_recent_run = false;
+		return false;
+	}
 	if (page_wrprotect_batch(ctx->vma, item->addr, pages, n, &wb)) {
 		for (i = 0; i < n; i++)
 			wb.held[i] = false;
@@ -954,13 +965,8 @@ static bool ksm_recent_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 	if (ksm_recent_run ? !ksm_pages_sample_equal(page, node->kpage) :
 			     !ksm_pages_identical(page, node->kpage))
 		return false;
-	if (ksm_recent_run && PageAnon(page) && !PageTransCompound(page)) {
-		if (!trylock_page(page)) {
-			ksm_recent_run = false;
-			return false;
-		}
+	if (ksm_recent_run && PageAnon(page) && !PageTransCompound(page))
 		return ksm_recent_batch(ctx, item, page, node);
-	}
 	if (ksm_merge_locked(ctx->vma, item, page, node->kpage)) {
 		ksm_recent_run = false;
 		return false;
