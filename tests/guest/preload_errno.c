@@ -32,6 +32,8 @@
 #define MIB (1024UL * 1024)
 
 static void *volatile sink;
+/* Held by the main thread until it has printed "pthread_create". */
+static pthread_mutex_t thread_go = PTHREAD_MUTEX_INITIALIZER;
 
 #define STEP(name, expr) do {						\
 	long _r;							\
@@ -50,6 +52,9 @@ static void *keep(void *p)
 static void *thread_main(void *arg)
 {
 	(void)arg;
+	/* The transcript's order must not depend on which thread runs first. */
+	pthread_mutex_lock(&thread_go);
+	pthread_mutex_unlock(&thread_go);
 	STEP("thread: malloc", keep(malloc(100)) != NULL);
 	STEP("thread: malloc 1 MiB", keep(malloc(MIB)) != NULL);
 	return NULL;
@@ -89,7 +94,10 @@ static void sequence(void)
 	STEP("mremap grow", (m = mremap(m, 256 * 1024, 2 * MIB, MREMAP_MAYMOVE)) != MAP_FAILED);
 	STEP("mremap bad", mremap(m, 4096, 8192, 0x7000) != MAP_FAILED);
 	STEP("munmap", munmap(m, 2 * MIB));
+	pthread_mutex_lock(&thread_go);
 	STEP("pthread_create", pthread_create(&th, NULL, thread_main, NULL));
+	fflush(stdout);
+	pthread_mutex_unlock(&thread_go);
 	STEP("pthread_join", pthread_join(th, NULL));
 
 	/* The program registers a range itself, then maps memory there. */
