@@ -80,13 +80,23 @@ static void round_of_kills(int dev, int round)
 
 		do {
 			ktest_global_stats(dev, &st);
-			if (ktest_now_ms() - t0 > 90000) {
+			if (ktest_now_ms() - t0 > 90000ULL * ktest_slow()) {
 				ktest_print_stats("global", &st);
 				ktest_fail("nothing merged within 90 s");
 			}
 			usleep(20000);
 		} while (!st.pages_sharing);
 		ktest_print_stats("round 0, merging under way", &st);
+	} else {
+		/* The kills must land while the scanner walks these mms. */
+		uint64_t t0 = ktest_now_ms();
+
+		do {
+			ktest_global_stats(dev, &st);
+			if (ktest_now_ms() - t0 > 30000ULL * ktest_slow())
+				ktest_fail("round %d: the scanner did not scan within 30 s", round);
+			usleep(1000);
+		} while (st.pages_scanned == before.pages_scanned);
 	}
 	for (int i = 0; i < NCHILD; i++) {
 		usleep(10000 + (unsigned int)(rand() % 250000));

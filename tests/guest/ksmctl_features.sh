@@ -184,6 +184,13 @@ has_line() {
 	[ -s "$1" ]
 }
 
+# watch_tuned FILE: a line of FILE (watch --json) shows auto-tuning on and
+# a batch above 300 pages.
+# shellcheck disable=SC2317
+watch_tuned() {
+	grep -Eq '"pages_to_scan":(30[1-9]|3[1-9][0-9]|[4-9][0-9][0-9]|[1-9][0-9]{3,}),"autotune":true,' "$1"
+}
+
 # helper AS DOMAIN FLAGS: a python process that creates an area through
 # libksmdev's ksmdev_area_create_domain (plain ksmdev_area_create for 0 0),
 # registers 16 pages and sleeps; its pid in $hp.
@@ -590,7 +597,7 @@ wait_until 30 "watch --json prints a line" has_line "$tmp/watch.jsonl"
 kc 0 autotune 1000 500
 expect_no_out
 wait_until 30 "an auto-tuned batch above 300 pages" batch_above 300
-sleep 0.7	# a line of watch with it
+wait_until 30 "a line of watch --json with the auto-tuned batch" watch_tuned "$tmp/watch.jsonl"
 kill "$wp" 2>/dev/null || { slurp "$tmp/watch.err"; fail "watch --json ended: $text"; }
 wait "$wp" 2>/dev/null
 kc 0 stop

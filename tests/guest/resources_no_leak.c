@@ -17,9 +17,8 @@
  *      SIGKILL, and by munmap while registered;
  *
  * and after everything has exited and ksmdev is unloaded, MemFree,
- * MemAvailable and Slab (caches dropped first) are back to what they
- * were with ksmdev unloaded at the start, within 8 MiB (Slab within 4
- * MiB).  The module is loaded again at the end for the runner.
+ * MemAvailable and Slab (caches dropped first) are not worse than they
+ * were with ksmdev unloaded at the start by 8 MiB or more (Slab 4 MiB).  The module is loaded again at the end for the runner.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -146,6 +145,7 @@ static void wait_area(int sma, long long shared, long long sharing, unsigned int
 	uint64_t t0 = ktest_now_ms();
 	struct ksm_stats st;
 
+	timeout_ms *= ktest_slow();
 	for (;;) {
 		ktest_area_stats(sma, &st);
 		if (st.pages_shared == (uint64_t)shared && st.pages_sharing == (uint64_t)sharing)
@@ -337,7 +337,7 @@ static void churn_round(int dev, int how)
 {
 	static const char *const name[] = { "closing the SMA", "SIGKILL", "munmap while registered" };
 	int ready[2], go[2], status;
-	uint64_t t0 = ktest_now_ms();
+	uint64_t t0 = ktest_now_ms(), t_merged, t_ended;
 	char c;
 	pid_t pid;
 
@@ -348,11 +348,15 @@ static void churn_round(int dev, int how)
 	if (!pid) {
 		int d = ktest_open_dev(), sma = ktest_create_area(d);
 		char *p = ktest_map(CHURN_PAGES);
+		uint64_t c0 = ktest_now_ms(), c1;
 
 		for (int i = 0; i < CHURN_PAGES; i++)
 			ktest_fill_page(p + i * PG, 10000 + i / 2);
+		c1 = ktest_now_ms();
 		ktest_assert(!ktest_register(sma, p, CHURN_PAGES), "churn: register");
 		wait_area(sma, CHURN_PAGES / 2, CHURN_PAGES / 2, 60000);
+		summary("(c) child: %d pages filled in %llu ms, merged in %llu ms", CHURN_PAGES,
+			(unsigned long long)(c1 - c0), (unsigned long long)(ktest_now_ms() - c1));
 		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(1);
 		if (how == 0) {
@@ -371,6 +375,7 @@ static void churn_round(int dev, int how)
 	close(go[0]);
 	ktest_scanner(dev, 10000, 1000, 1);
 	ktest_assert(read(ready[0], &c, 1) == 1, "churn child failed before merging");
+	t_merged = ktest_now_ms();
 	ktest_scanner(dev, 10000, 1000, 0);
 	if (how == 1)
 		kill(pid, SIGKILL);
@@ -381,9 +386,14 @@ static void churn_round(int dev, int how)
 		     "churn child: status %#x", status);
 	close(ready[0]);
 	close(go[1]);
+	t_ended = ktest_now_ms();
 	ktest_wait_global(dev, 0, 0, 0, 5000);
-	summary("(c) %d KSM pages for %d pages made and ended by %s in %llu ms", CHURN_PAGES / 2,
-		CHURN_PAGES, name[how], (unsigned long long)(ktest_now_ms() - t0));
+	summary("(c) %d KSM pages for %d pages made and ended by %s in %llu ms "
+		"(filled and merged %llu ms, child ended %llu ms, stats at 0 %llu ms)",
+		CHURN_PAGES / 2, CHURN_PAGES, name[how],
+		(unsigned long long)(ktest_now_ms() - t0), (unsigned long long)(t_merged - t0),
+		(unsigned long long)(t_ended - t_merged),
+		(unsigned long long)(ktest_now_ms() - t_ended));
 }
 
 /* ---------------------------------------------------------------- main */
@@ -423,7 +433,11 @@ int main(void)
 	summary("total %llu ms", (unsigned long long)(ktest_now_ms() - t0));
 	load();
 
-	ktest_assert(llabs(end.free - base.free) < 8192 && llabs(end.avail - base.avail) < 8192,
+	/*
+	 * A leak can only lower free memory; it may end higher than it
+	 * started (a KASAN quarantine filled by earlier tests drains).
+	 */
+	ktest_assert(base.free - end.free < 8192 && base.avail - end.avail < 8192,
 		     "MemFree %+lld KiB, MemAvailable %+lld KiB after everything is gone",
 		     end.free - base.free, end.avail - base.avail);
 	/*

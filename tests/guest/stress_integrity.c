@@ -981,7 +981,7 @@ int main(void)
 	/* Stop: every process checks everything once more and exits. */
 	sh->stop = 1;
 	{
-		uint64_t end = ktest_now_ms() + 60000;
+		uint64_t end = ktest_now_ms() + 60000ULL * ktest_slow();
 
 		for (;;) {
 			pid = waitpid(-1, &status, WNOHANG);

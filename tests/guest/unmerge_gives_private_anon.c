@@ -143,7 +143,10 @@ int main(void)
 
 	pthread_create(&rt, NULL, reader, NULL);
 	pthread_create(&wt, NULL, writer, NULL);
-	usleep(100000);
+	/* The removal must race with both threads: wait until they run. */
+	for (int i = 0; i < 3000 && !(atomic_load(&reads_checked) && atomic_load(&writes_done)); i++)
+		usleep(10000);
+	usleep(50000);
 	rc = ktest_remove(sma, mem);
 	ktest_assert(rc == 0, "remove: %s", strerror(-rc));
 	usleep(100000);

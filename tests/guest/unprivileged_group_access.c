@@ -105,7 +105,7 @@ static void wait_area(int sma, long long shared, long long sharing)
 		ktest_area_stats(sma, &st);
 		if (st.pages_shared == (uint64_t)shared && st.pages_sharing == (uint64_t)sharing)
 			return;
-		if (ktest_now_ms() - t0 > 30000) {
+		if (ktest_now_ms() - t0 > 30000ULL * ktest_slow()) {
 			ktest_print_stats("area", &st);
 			ktest_fail("area did not reach shared %lld sharing %lld", shared, sharing);
 		}
