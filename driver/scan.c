@@ -1313,7 +1313,6 @@ static void ksm_autotune_batch(unsigned int pages, u64 cpu_ns, unsigned int slee
 /* Bumped by every settings change, so a long sleep ends at once. */
 unsigned int ksm_settings_gen;
 
-
 /* The sleep after a batch: the configured one, or auto-tuning's longer one. */
 static unsigned int ksm_scan_sleep_us(void)
 {

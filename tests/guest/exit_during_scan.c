@@ -91,12 +91,11 @@ static void round_of_kills(int dev, int round)
 		/* The kills must land while the scanner walks these mms. */
 		uint64_t t0 = ktest_now_ms();
 
-		do {
-			ktest_global_stats(dev, &st);
+		while (ktest_pages_scanned(dev) == before.pages_scanned) {
 			if (ktest_now_ms() - t0 > 30000ULL * ktest_slow())
 				ktest_fail("round %d: the scanner did not scan within 30 s", round);
 			usleep(1000);
-		} while (st.pages_scanned == before.pages_scanned);
+		}
 	}
 	for (int i = 0; i < NCHILD; i++) {
 		usleep(10000 + (unsigned int)(rand() % 250000));

@@ -18,7 +18,8 @@
  *
  * and after everything has exited and ksmdev is unloaded, MemFree,
  * MemAvailable and Slab (caches dropped first) are not worse than they
- * were with ksmdev unloaded at the start by 8 MiB or more (Slab 4 MiB).  The module is loaded again at the end for the runner.
+ * were with ksmdev unloaded at the start by 8 MiB or more (Slab 4 MiB).
+ * The module is loaded again at the end for the runner.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -337,7 +338,7 @@ static void churn_round(int dev, int how)
 {
 	static const char *const name[] = { "closing the SMA", "SIGKILL", "munmap while registered" };
 	int ready[2], go[2], status;
-	uint64_t t0 = ktest_now_ms(), t_merged, t_ended;
+	uint64_t t0 = ktest_now_ms(), t_merged, t_ended, t_done;
 	char c;
 	pid_t pid;
 
@@ -388,12 +389,12 @@ static void churn_round(int dev, int how)
 	close(go[1]);
 	t_ended = ktest_now_ms();
 	ktest_wait_global(dev, 0, 0, 0, 5000);
+	t_done = ktest_now_ms();
 	summary("(c) %d KSM pages for %d pages made and ended by %s in %llu ms "
 		"(filled and merged %llu ms, child ended %llu ms, stats at 0 %llu ms)",
-		CHURN_PAGES / 2, CHURN_PAGES, name[how],
-		(unsigned long long)(ktest_now_ms() - t0), (unsigned long long)(t_merged - t0),
-		(unsigned long long)(t_ended - t_merged),
-		(unsigned long long)(ktest_now_ms() - t_ended));
+		CHURN_PAGES / 2, CHURN_PAGES, name[how], (unsigned long long)(t_done - t0),
+		(unsigned long long)(t_merged - t0), (unsigned long long)(t_ended - t_merged),
+		(unsigned long long)(t_done - t_ended));
 }
 
 /* ---------------------------------------------------------------- main */

@@ -52,14 +52,6 @@ static int count_threads(const char *name)
 	return n;
 }
 
-static uint64_t scanned(int dev)
-{
-	struct ksm_stats st;
-
-	ktest_global_stats(dev, &st);
-	return st.pages_scanned;
-}
-
 static uint32_t info_flags(int dev)
 {
 	struct ksm_kthread_info k;
@@ -93,15 +85,15 @@ int main(void)
 	expect_info(dev, 200000, 1, ksm_control_flags_run);
 	n = count_threads("ksmdevd");
 	ktest_assert(n == 1, "%d threads named ksmdevd while running, want 1", n);
-	s0 = scanned(dev);
-	for (unsigned int i = 0; i < 300 * ktest_slow() && scanned(dev) == s0; i++)
+	s0 = ktest_pages_scanned(dev);
+	for (unsigned int i = 0; i < 300 * ktest_slow() && ktest_pages_scanned(dev) == s0; i++)
 		usleep(10000);
-	s0 = scanned(dev);
+	s0 = ktest_pages_scanned(dev);
 	ktest_assert(s0 > 0, "nothing scanned within %u s", 3 * ktest_slow());
 	/* A slow guest oversleeps: the bound is on the time that really passed. */
 	t0 = ktest_now_ms();
 	usleep(1000000);
-	s1 = scanned(dev);
+	s1 = ktest_pages_scanned(dev);
 	elapsed = ktest_now_ms() - t0;
 	ktest_info("1 page per 200 ms batch: %llu pages scanned in %llu ms",
 		   (unsigned long long)(s1 - s0), (unsigned long long)elapsed);

@@ -14,14 +14,6 @@
 #define NPAGES		16384
 #define MAX_AFTER_STOP	64	/* a batch of 32 in flight, and slack */
 
-static uint64_t scanned(int dev)
-{
-	struct ksm_stats st;
-
-	ktest_global_stats(dev, &st);
-	return st.pages_scanned;
-}
-
 int main(void)
 {
 	int dev = ktest_open_dev(), sma = ktest_create_area(dev);
@@ -35,20 +27,18 @@ int main(void)
 	ktest_assert(rc == 0, "register: %s", strerror(-rc));
 
 	/* The counters are global and cumulative: count from here. */
-	ktest_global_stats(dev, &st);
-	base = st.pages_scanned;
+	base = ktest_pages_scanned(dev);
 	ktest_scanner(dev, 1000000, 0, 1);
 	t0 = ktest_now_ms();
-	while (scanned(dev) - base < NPAGES / 8) {
+	while (ktest_pages_scanned(dev) - base < NPAGES / 8) {
 		ktest_assert(ktest_now_ms() - t0 < 30000 * ktest_slow(),
-			     "only %llu pages scanned in 30 s", (unsigned long long)(scanned(dev) - base));
+			     "only %llu pages scanned in 30 s", (unsigned long long)(ktest_pages_scanned(dev) - base));
 		usleep(1000);
 	}
-	ktest_global_stats(dev, &st);
 	ktest_scanner(dev, 1000000, 0, 0);
-	at_stop = scanned(dev) - base;
+	at_stop = ktest_pages_scanned(dev) - base;
 	usleep(500000);
-	later = scanned(dev) - base;
+	later = ktest_pages_scanned(dev) - base;
 	ktest_info("stopped at %llu of %d pages; %llu more scanned after the stop",
 		   (unsigned long long)at_stop, NPAGES, (unsigned long long)(later - at_stop));
 	/*

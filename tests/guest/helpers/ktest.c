@@ -72,6 +72,14 @@ void ktest_area_stats(int smafd, struct ksm_stats *st)
 	get_stats(smafd, KSM_GET_AREA_STATS, st);
 }
 
+uint64_t ktest_pages_scanned(int devfd)
+{
+	struct ksm_stats st;
+
+	ktest_global_stats(devfd, &st);
+	return st.pages_scanned;
+}
+
 unsigned int ktest_slow(void)
 {
 	const char *s = getenv("KTEST_SLOW");

@@ -50,6 +50,8 @@ void ktest_scanner(int devfd, unsigned int pages_to_scan, unsigned int sleep_us,
 /* Global (KSM_GET_STATS on devfd) or area (KSM_GET_AREA_STATS on an SMA fd). */
 void ktest_global_stats(int devfd, struct ksm_stats *st);
 void ktest_area_stats(int smafd, struct ksm_stats *st);
+/* The global pages_scanned counter. */
+uint64_t ktest_pages_scanned(int devfd);
 /*
  * The factor $KTEST_SLOW (default 1) by which every time limit of a test
  * is multiplied: the debug kernel runs the suite several times slower.
