@@ -604,6 +604,83 @@ static void status_prometheus(void **state)
 	free(out);
 }
 
+/*
+ * The three formats each keep the order of lines, keys and families they
+ * have always had, although one table of fields serves them all: the whole
+ * text, and the Prometheus samples in order (JSON: status_json).
+ */
+static void status_orders_kept(void **state)
+{
+	struct ksmctl_status s = sample_status();
+	char *out, *samples, *w;
+	const char *l;
+
+	(void)state;
+	CAPTURE(out, ksmctl_print_status_text(f, &s));
+	assert_string_equal(out,
+		"scanner:         running (100 pages per batch, 20000 us sleep between batches)\n"
+		"auto-tuning:     on (full scan in about 1500 ms, at most 12.5% of a CPU; "
+		"pages_to_scan now 100)\n"
+		"pages shared:    1 (KSM pages in use)\n"
+		"pages sharing:   9 (further mappings of them: pages saved)\n"
+		"pages unshared:  5 (unique pages tracked as candidates)\n"
+		"pages volatile:  2 (changed since last looked at)\n"
+		"pages merged:    10 (mappings of KSM pages)\n"
+		"full scans:      3\n"
+		"pages scanned:   45\n"
+		"smart scanning:  on (module parameter smart_scan)\n"
+		"pages skipped:   11 (visits smart scanning left out)\n"
+		"zero-page mode:  off (module parameter use_zero_pages)\n"
+		"zero pages:      0 (all-zero pages mapped to the zero page)\n"
+		"regions:         1\n"
+		"last full scan:  1234 ms\n"
+		"scanner CPU:     5.7% (recent batches)\n"
+		"memory saved:    36.0 KiB (36864 bytes, 9 pages of 4096 bytes)\n"
+		"KSM page cap:    1 of 4 max_kernel_pages (25.0%), 7 merges refused at the cap\n"
+		"domain policy:   1 (numbered domains other than 0 need CAP_SYS_ADMIN)\n");
+	free(out);
+
+	CAPTURE(out, ksmctl_print_status_prometheus(f, &s));
+	samples = w = calloc(1, strlen(out) + 1);
+	assert_non_null(samples);
+	for (l = out; *l; l = strchr(l, '\n') + 1) {
+		size_t len = (size_t)(strchr(l, '\n') + 1 - l);
+
+		if (*l != '#') {
+			memcpy(w, l, len);
+			w += len;
+		}
+	}
+	assert_string_equal(samples,
+		"ksmdev_scanner_running 1\n"
+		"ksmdev_scanner_pages_to_scan 100\n"
+		"ksmdev_scanner_sleep_seconds 0.020000\n"
+		"ksmdev_autotune_enabled 1\n"
+		"ksmdev_autotune_target_scan_seconds 1.500\n"
+		"ksmdev_autotune_max_cpu_ratio 0.125\n"
+		"ksmdev_smart_scan_enabled 1\n"
+		"ksmdev_use_zero_pages_enabled 0\n"
+		"ksmdev_domain_policy 1\n"
+		"ksmdev_pages_shared 1\n"
+		"ksmdev_pages_sharing 9\n"
+		"ksmdev_pages_unshared 5\n"
+		"ksmdev_pages_volatile 2\n"
+		"ksmdev_pages_merged 10\n"
+		"ksmdev_full_scans_total 3\n"
+		"ksmdev_pages_scanned_total 45\n"
+		"ksmdev_pages_skipped_total 11\n"
+		"ksmdev_zero_pages 0\n"
+		"ksmdev_last_full_scan_seconds 1.234\n"
+		"ksmdev_scanner_cpu_ratio 0.057\n"
+		"ksmdev_regions 1\n"
+		"ksmdev_bytes_saved 36864\n"
+		"ksmdev_page_size_bytes 4096\n"
+		"ksmdev_max_kernel_pages 4\n"
+		"ksmdev_cap_refusals_total 7\n");
+	free(samples);
+	free(out);
+}
+
 /* ------------------------------------------------------------ areas */
 
 static struct ksmctl_area area(uint32_t pid, const char *comm, uint64_t regions,
@@ -808,6 +885,7 @@ int main(void)
 		cmocka_unit_test(status_text),
 		cmocka_unit_test(status_json),
 		cmocka_unit_test(status_prometheus),
+		cmocka_unit_test(status_orders_kept),
 		cmocka_unit_test(areas_text),
 		cmocka_unit_test(areas_json),
 		cmocka_unit_test(areas_prometheus),

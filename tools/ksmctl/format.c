@@ -238,54 +238,46 @@ const char *ksmctl_domain_kind(uint64_t domain)
 	return (domain & KSMCTL_USER_DOMAIN_BIT) ? "user" : "numbered";
 }
 
-/* ------------------------------------------------------------ autotune */
+/* ------------------------------------------------------------ status */
+
+/*
+ * Every value `status` and `autotune` show is one row of fields[]: its
+ * JSON key, Prometheus metric and help, text label and note, unit and
+ * where its value comes from.  The three printers walk the same rows; each
+ * format keeps the order it always had, so the rows stand in JSON order and
+ * text_order[] and prom_order[] list them for the other two.
+ */
+
+/* How a value is written in each format. */
+enum unit {
+	U_COUNT,	/* a number */
+	U_BOOL,		/* JSON false/true, text off/on, Prometheus 0/1 */
+	U_MS,		/* milliseconds: text "N ms", Prometheus seconds */
+	U_USEC,		/* microseconds: Prometheus seconds */
+	U_PERMILLE,	/* text a percentage, Prometheus a ratio */
+	U_PERCENT,	/* JSON only: a percentage, from .percent */
+	U_OBJECT,	/* JSON: the next .nrows rows as one object, or null */
+};
+
+struct field {
+	const char *key;	/* JSON key (every row is in JSON) */
+	const char *metric;	/* NULL: no metric; a counter when it ends in _total */
+	const char *help;	/* Prometheus HELP */
+	const char *label;	/* text: label of its line; NULL: no line of its own */
+	const char *note;	/* text: said in parentheses after the value */
+	enum unit unit;
+	unsigned int nrows;	/* U_OBJECT */
+	/* The value: get(), or the u64 at offset .stat of struct ksm_stats. */
+	int (*get)(const struct ksmctl_status *s, uint64_t *v);	/* 1: known */
+	size_t stat;
+	double (*percent)(const struct ksm_stats *st);		/* U_PERCENT */
+	/* Text: the line after its label, when "value (note)" does not do. */
+	void (*text)(FILE *f, const struct field *r, const struct ksmctl_status *s);
+};
 
 static int autotune_on(const struct ksm_autotune *at)
 {
 	return !!(at->flags & KSM_AUTOTUNE_ON);
-}
-
-int ksmctl_print_autotune_text(FILE *f, const struct ksm_autotune *at,
-			       const struct ksm_kthread_info *k)
-{
-	fprintf(f, "autotune %s, target_scan_ms %u, max_cpu_permille %u, pages_to_scan %u\n",
-		autotune_on(at) ? "on" : "off", at->target_scan_ms, at->max_cpu_permille,
-		k->pages_to_scan);
-	return ferror(f) ? -1 : 0;
-}
-
-static void autotune_json(FILE *f, const struct ksm_autotune *at,
-			  const struct ksm_kthread_info *k)
-{
-	fprintf(f, "{\"enabled\":%s,\"target_scan_ms\":%u,\"max_cpu_permille\":%u,"
-		"\"pages_to_scan\":%u}",
-		autotune_on(at) ? "true" : "false", at->target_scan_ms, at->max_cpu_permille,
-		k->pages_to_scan);
-}
-
-int ksmctl_print_autotune_json(FILE *f, const struct ksm_autotune *at,
-			       const struct ksm_kthread_info *k)
-{
-	autotune_json(f, at, k);
-	fputc('\n', f);
-	return ferror(f) ? -1 : 0;
-}
-
-/* ------------------------------------------------------------ status */
-
-static const char *const policy_words[] = {
-	"anyone may join any domain",
-	"numbered domains other than 0 need CAP_SYS_ADMIN",
-	"as 1, and unprivileged areas always go to their user's domain",
-};
-
-/* "on (module parameter NAME)", "off (...)" or "unknown (...)". */
-static void param_line(FILE *f, const char *label, int v, const char *name)
-{
-	if (v < 0)
-		fprintf(f, "%-16s unknown (cannot read module parameter %s)\n", label, name);
-	else
-		fprintf(f, "%-16s %s (module parameter %s)\n", label, v ? "on" : "off", name);
 }
 
 static double cap_percent(const struct ksm_stats *st)
@@ -294,225 +286,408 @@ static double cap_percent(const struct ksm_stats *st)
 		100.0 * (double)st->pages_shared / (double)st->max_kernel_pages : 0.0;
 }
 
-int ksmctl_print_status_text(FILE *f, const struct ksmctl_status *s)
-{
-	const struct ksm_stats *st = &s->stats;
-	char saved[32];
+/* A value of struct ksmctl_status: known when @known. */
+#define GETTER(name, known, value)					\
+static int name(const struct ksmctl_status *s, uint64_t *v)		\
+{									\
+	*v = (uint64_t)(value);						\
+	return (known);							\
+}
 
-	fprintf(f, "scanner:         %s (%u pages per batch, %u us sleep between batches)\n",
+GETTER(get_scanner, 1, 0)
+GETTER(get_running, 1, !!(s->scanner.flags & ksm_control_flags_run))
+GETTER(get_flags, 1, s->scanner.flags)
+GETTER(get_pages_to_scan, 1, s->scanner.pages_to_scan)
+GETTER(get_sleep, 1, s->scanner.sleep)
+GETTER(get_autotune, s->have_autotune, 0)
+GETTER(get_at_enabled, s->have_autotune, autotune_on(&s->autotune))
+GETTER(get_at_target, s->have_autotune, s->autotune.target_scan_ms)
+GETTER(get_at_cpu, s->have_autotune, s->autotune.max_cpu_permille)
+GETTER(get_at_pages_to_scan, s->have_autotune, s->scanner.pages_to_scan)
+GETTER(get_smart_scan, s->smart_scan >= 0, s->smart_scan)
+GETTER(get_use_zero_pages, s->use_zero_pages >= 0, s->use_zero_pages)
+GETTER(get_domain_policy, s->domain_policy >= 0, s->domain_policy)
+GETTER(get_page_size, 1, s->page_size)
+GETTER(get_bytes_saved, 1, s->bytes_saved)
+/* max_kernel_pages and cap_refusals came together: shown both or neither. */
+GETTER(get_max_kernel_pages, ksmctl_stats_have_cap(&s->stats), s->stats.max_kernel_pages)
+
+static void text_scanner(FILE *f, const struct field *r, const struct ksmctl_status *s);
+static void text_autotune(FILE *f, const struct field *r, const struct ksmctl_status *s);
+static void text_param(FILE *f, const struct field *r, const struct ksmctl_status *s);
+static void text_policy(FILE *f, const struct field *r, const struct ksmctl_status *s);
+static void text_saved(FILE *f, const struct field *r, const struct ksmctl_status *s);
+static void text_cap(FILE *f, const struct field *r, const struct ksmctl_status *s);
+
+/* A statistic of struct ksm_stats: JSON key and text label, then the rest. */
+#define STAT(name, lbl, ...) \
+	{ .key = #name, .label = lbl, .stat = offsetof(struct ksm_stats, name), __VA_ARGS__ }
+
+enum {
+	F_SCANNER, F_RUNNING, F_FLAGS, F_PAGES_TO_SCAN, F_SLEEP,
+	F_AUTOTUNE, F_AT_ENABLED, F_AT_TARGET, F_AT_CPU, F_AT_PAGES_TO_SCAN,
+	F_SMART_SCAN, F_USE_ZERO_PAGES, F_DOMAIN_POLICY,
+	F_SHARED, F_SHARING, F_UNSHARED, F_VOLATILE, F_MERGED, F_FULL_SCANS, F_SCANNED,
+	F_REGIONS, F_PAGE_SIZE, F_SAVED, F_SKIPPED, F_ZERO, F_LAST_SCAN, F_CPU,
+	F_MAX_KERNEL_PAGES, F_CAP_REFUSALS, F_CAP_PERCENT, NFIELDS
+};
+
+static const struct field fields[NFIELDS] = {
+	[F_SCANNER] = { .key = "scanner", .unit = U_OBJECT, .nrows = F_SLEEP - F_SCANNER,
+		.get = get_scanner, .label = "scanner:", .text = text_scanner },
+	[F_RUNNING] = { .key = "running", .unit = U_BOOL, .get = get_running,
+		.metric = "ksmdev_scanner_running",
+		.help = "1 when the ksmdev scanner thread is running, 0 when stopped." },
+	[F_FLAGS] = { .key = "flags", .get = get_flags },
+	[F_PAGES_TO_SCAN] = { .key = "pages_to_scan", .get = get_pages_to_scan,
+		.metric = "ksmdev_scanner_pages_to_scan",
+		.help = "Pages the scanner examines per batch (its own choice while auto-tuning)." },
+	[F_SLEEP] = { .key = "sleep_usecs", .unit = U_USEC, .get = get_sleep,
+		.metric = "ksmdev_scanner_sleep_seconds",
+		.help = "Seconds the scanner sleeps between batches." },
+
+	[F_AUTOTUNE] = { .key = "autotune", .unit = U_OBJECT,
+		.nrows = F_AT_PAGES_TO_SCAN - F_AUTOTUNE, .get = get_autotune,
+		.label = "auto-tuning:", .text = text_autotune },
+	[F_AT_ENABLED] = { .key = "enabled", .unit = U_BOOL, .get = get_at_enabled,
+		.metric = "ksmdev_autotune_enabled",
+		.help = "1 when the scanner chooses its own pages_to_scan (auto-tuning), 0 when not." },
+	[F_AT_TARGET] = { .key = "target_scan_ms", .unit = U_MS, .get = get_at_target,
+		.metric = "ksmdev_autotune_target_scan_seconds",
+		.help = "Auto-tuning target: seconds a full scan should take." },
+	[F_AT_CPU] = { .key = "max_cpu_permille", .unit = U_PERMILLE, .get = get_at_cpu,
+		.metric = "ksmdev_autotune_max_cpu_ratio",
+		.help = "Auto-tuning budget: the most of a CPU the scanner may use." },
+	[F_AT_PAGES_TO_SCAN] = { .key = "pages_to_scan", .get = get_at_pages_to_scan },
+
+	[F_SMART_SCAN] = { .key = "smart_scan", .unit = U_BOOL, .get = get_smart_scan,
+		.metric = "ksmdev_smart_scan_enabled",
+		.help = "Module parameter smart_scan: 1 when unique pages are visited less often.",
+		.label = "smart scanning:", .text = text_param },
+	[F_USE_ZERO_PAGES] = { .key = "use_zero_pages", .unit = U_BOOL, .get = get_use_zero_pages,
+		.metric = "ksmdev_use_zero_pages_enabled",
+		.help = "Module parameter use_zero_pages: 1 when all-zero pages map the zero page.",
+		.label = "zero-page mode:", .text = text_param },
+	[F_DOMAIN_POLICY] = { .key = "domain_policy", .get = get_domain_policy,
+		.metric = "ksmdev_domain_policy",
+		.help = "Module parameter domain_policy: who may join which merge domain (0, 1, 2).",
+		.label = "domain policy:", .text = text_policy },
+
+	[F_SHARED] = STAT(pages_shared, "pages shared:", .note = "KSM pages in use",
+		.metric = "ksmdev_pages_shared", .help = "KSM pages in use."),
+	[F_SHARING] = STAT(pages_sharing, "pages sharing:",
+		.note = "further mappings of them: pages saved",
+		.metric = "ksmdev_pages_sharing",
+		.help = "Further mappings of KSM pages, that is pages saved."),
+	[F_UNSHARED] = STAT(pages_unshared, "pages unshared:",
+		.note = "unique pages tracked as candidates",
+		.metric = "ksmdev_pages_unshared", .help = "Unique pages tracked as merge candidates."),
+	[F_VOLATILE] = STAT(pages_volatile, "pages volatile:",
+		.note = "changed since last looked at", .metric = "ksmdev_pages_volatile",
+		.help = "Pages that changed since the scanner last looked at them."),
+	[F_MERGED] = STAT(pages_merged, "pages merged:", .note = "mappings of KSM pages",
+		.metric = "ksmdev_pages_merged", .help = "Page table entries mapping a KSM page."),
+	[F_FULL_SCANS] = STAT(full_scans, "full scans:", .metric = "ksmdev_full_scans_total",
+		.help = "Completed scanner passes over all registered regions."),
+	[F_SCANNED] = STAT(pages_scanned, "pages scanned:", .metric = "ksmdev_pages_scanned_total",
+		.help = "Pages the scanner examined since the module was loaded."),
+	[F_REGIONS] = STAT(regions, "regions:", .metric = "ksmdev_regions",
+		.help = "Registered memory regions."),
+	[F_PAGE_SIZE] = { .key = "page_size", .get = get_page_size,
+		.metric = "ksmdev_page_size_bytes", .help = "Size of a page in bytes." },
+	[F_SAVED] = { .key = "bytes_saved", .get = get_bytes_saved,
+		.metric = "ksmdev_bytes_saved",
+		.help = "Bytes of memory merging saves (pages_sharing, plus zero_pages, times the page size).",
+		.label = "memory saved:", .text = text_saved },
+	[F_SKIPPED] = STAT(pages_skipped, "pages skipped:",
+		.note = "visits smart scanning left out", .metric = "ksmdev_pages_skipped_total",
+		.help = "Page visits smart scanning left out (pages that stayed unique)."),
+	[F_ZERO] = STAT(zero_pages, "zero pages:",
+		.note = "all-zero pages mapped to the zero page", .metric = "ksmdev_zero_pages",
+		.help = "All-zero pages mapped to the kernel zero page (use_zero_pages)."),
+	[F_LAST_SCAN] = STAT(last_scan_ms, "last full scan:", .unit = U_MS,
+		.metric = "ksmdev_last_full_scan_seconds",
+		.help = "Wall time the last full scan took."),
+	[F_CPU] = STAT(scanner_cpu_permille, "scanner CPU:", .unit = U_PERMILLE,
+		.note = "recent batches", .metric = "ksmdev_scanner_cpu_ratio",
+		.help = "Share of a CPU the scanner used over its recent batches."),
+
+	[F_MAX_KERNEL_PAGES] = { .key = "max_kernel_pages", .get = get_max_kernel_pages,
+		.metric = "ksmdev_max_kernel_pages",
+		.help = "Cap on KSM pages (module parameter max_kernel_pages).",
+		.label = "KSM page cap:", .text = text_cap },
+	[F_CAP_REFUSALS] = STAT(cap_refusals, NULL, .metric = "ksmdev_cap_refusals_total",
+		.help = "Merges not done because KSM pages reached max_kernel_pages."),
+	[F_CAP_PERCENT] = { .key = "cap_used_percent", .unit = U_PERCENT,
+		.get = get_max_kernel_pages, .percent = cap_percent },
+};
+
+static const unsigned char text_order[] = {
+	F_SCANNER, F_AUTOTUNE,
+	F_SHARED, F_SHARING, F_UNSHARED, F_VOLATILE, F_MERGED, F_FULL_SCANS, F_SCANNED,
+	F_SMART_SCAN, F_SKIPPED, F_USE_ZERO_PAGES, F_ZERO, F_REGIONS, F_LAST_SCAN, F_CPU,
+	F_SAVED, F_MAX_KERNEL_PAGES, F_DOMAIN_POLICY,
+};
+
+static const unsigned char prom_order[] = {
+	F_RUNNING, F_PAGES_TO_SCAN, F_SLEEP, F_AT_ENABLED, F_AT_TARGET, F_AT_CPU,
+	F_SMART_SCAN, F_USE_ZERO_PAGES, F_DOMAIN_POLICY,
+	F_SHARED, F_SHARING, F_UNSHARED, F_VOLATILE, F_MERGED, F_FULL_SCANS, F_SCANNED,
+	F_SKIPPED, F_ZERO, F_LAST_SCAN, F_CPU, F_REGIONS, F_SAVED, F_PAGE_SIZE,
+	F_MAX_KERNEL_PAGES, F_CAP_REFUSALS,
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Row @r's value into *@v: 1, or 0 when unknown.  The 2009 statistics are
+ * always there; a later one when the driver filled it.
+ */
+static int field_value(const struct field *r, const struct ksmctl_status *s, uint64_t *v)
+{
+	if (r->get)
+		return r->get(s, v);
+	memcpy(v, (const char *)&s->stats + r->stat, sizeof(*v));
+	return r->stat + sizeof(*v) <= KSM_STATS_SIZE_V1 ||
+	       s->stats.size >= r->stat + sizeof(*v);
+}
+
+/* -- text */
+
+/* The value as text shows it: "N", "N ms", "N.N%". */
+static void text_value(FILE *f, const struct field *r, uint64_t v)
+{
+	if (r->unit == U_PERMILLE)
+		fprintf(f, "%llu.%llu%%", (ull)v / 10, (ull)v % 10);
+	else
+		fprintf(f, "%llu%s", (ull)v, r->unit == U_MS ? " ms" : "");
+}
+
+/* "value (note)"; the caller leaves out a row it does not know. */
+static void text_default(FILE *f, const struct field *r, const struct ksmctl_status *s)
+{
+	uint64_t v;
+
+	field_value(r, s, &v);
+	text_value(f, r, v);
+	if (r->note)
+		fprintf(f, " (%s)", r->note);
+}
+
+static void text_scanner(FILE *f, const struct field *r, const struct ksmctl_status *s)
+{
+	fprintf(f, "%s (%u pages per batch, %u us sleep between batches)",
 		(s->scanner.flags & ksm_control_flags_run) ? "running" : "stopped",
 		s->scanner.pages_to_scan, s->scanner.sleep);
-	if (!s->have_autotune)
-		fprintf(f, "auto-tuning:     unknown (the loaded ksmdev module does not support it)\n");
-	else if (autotune_on(&s->autotune))
-		fprintf(f, "auto-tuning:     on (full scan in about %u ms, at most %u.%u%% of a CPU; "
-			"pages_to_scan now %u)\n",
-			s->autotune.target_scan_ms, s->autotune.max_cpu_permille / 10,
-			s->autotune.max_cpu_permille % 10, s->scanner.pages_to_scan);
-	else
-		fprintf(f, "auto-tuning:     off\n");
-	fprintf(f, "pages shared:    %llu (KSM pages in use)\n", (ull)st->pages_shared);
-	fprintf(f, "pages sharing:   %llu (further mappings of them: pages saved)\n",
-		(ull)st->pages_sharing);
-	fprintf(f, "pages unshared:  %llu (unique pages tracked as candidates)\n",
-		(ull)st->pages_unshared);
-	fprintf(f, "pages volatile:  %llu (changed since last looked at)\n",
-		(ull)st->pages_volatile);
-	fprintf(f, "pages merged:    %llu (mappings of KSM pages)\n", (ull)st->pages_merged);
-	fprintf(f, "full scans:      %llu\n", (ull)st->full_scans);
-	fprintf(f, "pages scanned:   %llu\n", (ull)st->pages_scanned);
-	param_line(f, "smart scanning:", s->smart_scan, "smart_scan");
-	if (HAVE(st, pages_skipped))
-		fprintf(f, "pages skipped:   %llu (visits smart scanning left out)\n",
-			(ull)st->pages_skipped);
-	param_line(f, "zero-page mode:", s->use_zero_pages, "use_zero_pages");
-	if (HAVE(st, zero_pages))
-		fprintf(f, "zero pages:      %llu (all-zero pages mapped to the zero page)\n",
-			(ull)st->zero_pages);
-	fprintf(f, "regions:         %llu\n", (ull)st->regions);
-	if (HAVE(st, last_scan_ms))
-		fprintf(f, "last full scan:  %llu ms\n", (ull)st->last_scan_ms);
-	if (HAVE(st, scanner_cpu_permille))
-		fprintf(f, "scanner CPU:     %llu.%llu%% (recent batches)\n",
-			(ull)st->scanner_cpu_permille / 10, (ull)st->scanner_cpu_permille % 10);
-	fprintf(f, "memory saved:    %s (%llu bytes, %llu pages of %lu bytes)\n",
+}
+
+static void text_autotune(FILE *f, const struct field *r, const struct ksmctl_status *s)
+{
+	uint64_t v;
+
+	if (!s->have_autotune) {
+		fputs("unknown (the loaded ksmdev module does not support it)", f);
+		return;
+	}
+	if (!autotune_on(&s->autotune)) {
+		fputs("off", f);
+		return;
+	}
+	fputs("on (full scan in about ", f);
+	field_value(&fields[F_AT_TARGET], s, &v);
+	text_value(f, &fields[F_AT_TARGET], v);
+	fputs(", at most ", f);
+	field_value(&fields[F_AT_CPU], s, &v);
+	text_value(f, &fields[F_AT_CPU], v);
+	fprintf(f, " of a CPU; pages_to_scan now %u)", s->scanner.pages_to_scan);
+}
+
+/* A module parameter: its value in words, or why it is unknown; 0 if unknown. */
+static int param_known(FILE *f, const struct field *r, const struct ksmctl_status *s,
+		       uint64_t *v)
+{
+	if (field_value(r, s, v))
+		return 1;
+	fprintf(f, "unknown (cannot read module parameter %s)", r->key);
+	return 0;
+}
+
+static void text_param(FILE *f, const struct field *r, const struct ksmctl_status *s)
+{
+	uint64_t v;
+
+	if (param_known(f, r, s, &v))
+		fprintf(f, "%s (module parameter %s)", v ? "on" : "off", r->key);
+}
+
+static const char *const policy_words[] = {
+	"anyone may join any domain",
+	"numbered domains other than 0 need CAP_SYS_ADMIN",
+	"as 1, and unprivileged areas always go to their user's domain",
+};
+
+static void text_policy(FILE *f, const struct field *r, const struct ksmctl_status *s)
+{
+	uint64_t v;
+
+	if (!param_known(f, r, s, &v))
+		return;
+	fprintf(f, "%d", (int)v);
+	if (v < NELEM(policy_words))
+		fprintf(f, " (%s)", policy_words[v]);
+}
+
+static void text_saved(FILE *f, const struct field *r, const struct ksmctl_status *s)
+{
+	char saved[32];
+
+	fprintf(f, "%s (%llu bytes, %llu pages of %lu bytes)",
 		ksmctl_human_bytes(s->bytes_saved, saved, sizeof(saved)),
 		(ull)s->bytes_saved, (ull)(s->page_size ? s->bytes_saved / s->page_size : 0),
 		s->page_size);
-	if (!ksmctl_stats_have_cap(st))
-		fprintf(f, "KSM page cap:    unknown (the loaded ksmdev module does not report it)\n");
-	else if (!st->max_kernel_pages)
-		fprintf(f, "KSM page cap:    none, %llu merges refused at the cap\n",
-			(ull)st->cap_refusals);
+}
+
+static void text_cap(FILE *f, const struct field *r, const struct ksmctl_status *s)
+{
+	const struct ksm_stats *st = &s->stats;
+
+	if (!ksmctl_stats_have_cap(st)) {
+		fputs("unknown (the loaded ksmdev module does not report it)", f);
+		return;
+	}
+	if (st->max_kernel_pages)
+		fprintf(f, "%llu of %llu max_kernel_pages (%.1f%%), ", (ull)st->pages_shared,
+			(ull)st->max_kernel_pages, cap_percent(st));
 	else
-		fprintf(f, "KSM page cap:    %llu of %llu max_kernel_pages (%.1f%%), %llu merges refused at the cap\n",
-			(ull)st->pages_shared, (ull)st->max_kernel_pages, cap_percent(st),
-			(ull)st->cap_refusals);
-	if (s->domain_policy < 0)
-		fprintf(f, "domain policy:   unknown (cannot read module parameter domain_policy)\n");
-	else if ((size_t)s->domain_policy < sizeof(policy_words) / sizeof(policy_words[0]))
-		fprintf(f, "domain policy:   %d (%s)\n", s->domain_policy,
-			policy_words[s->domain_policy]);
-	else
-		fprintf(f, "domain policy:   %d\n", s->domain_policy);
+		fputs("none, ", f);
+	fprintf(f, "%llu merges refused at the cap", (ull)st->cap_refusals);
+}
+
+int ksmctl_print_status_text(FILE *f, const struct ksmctl_status *s)
+{
+	for (size_t i = 0; i < NELEM(text_order); i++) {
+		const struct field *r = &fields[text_order[i]];
+		uint64_t v;
+
+		if (!r->text && !field_value(r, s, &v))
+			continue;
+		fprintf(f, "%-16s ", r->label);
+		(r->text ? r->text : text_default)(f, r, s);
+		fputc('\n', f);
+	}
 	return ferror(f) ? -1 : 0;
 }
 
-/* "name":value, or "name":null when the driver did not report it. */
-static void json_opt(FILE *f, const char *name, int have, uint64_t v)
+/* -- JSON */
+
+static void json_object(FILE *f, const struct field *r, size_t nrows,
+			const struct ksmctl_status *s);
+
+/* Row @r's value (an object for U_OBJECT), or null. */
+static void json_value(FILE *f, const struct field *r, const struct ksmctl_status *s)
 {
-	if (have)
-		fprintf(f, "\"%s\":%llu,", name, (ull)v);
+	uint64_t v;
+
+	if (!field_value(r, s, &v))
+		fputs("null", f);
+	else if (r->unit == U_OBJECT)
+		json_object(f, r + 1, r->nrows, s);
+	else if (r->unit == U_BOOL)
+		fputs(v ? "true" : "false", f);
+	else if (r->unit == U_PERCENT)
+		fprintf(f, "%.2f", r->percent(&s->stats));
 	else
-		fprintf(f, "\"%s\":null,", name);
+		fprintf(f, "%llu", (ull)v);
 }
 
-/* ,"name":true/false (@boolean) or a number, or null when @v < 0. */
-static void json_param(FILE *f, const char *name, int v, int boolean)
+/* {"key":value,...} of the @nrows rows from @r, an object's own rows included. */
+static void json_object(FILE *f, const struct field *r, size_t nrows,
+			const struct ksmctl_status *s)
 {
-	if (v < 0)
-		fprintf(f, ",\"%s\":null", name);
-	else if (boolean)
-		fprintf(f, ",\"%s\":%s", name, v ? "true" : "false");
-	else
-		fprintf(f, ",\"%s\":%d", name, v);
+	const struct field *end = r + nrows;
+
+	const char *sep = "";
+
+	fputc('{', f);
+	for (; r < end; r += r->unit == U_OBJECT ? 1 + r->nrows : 1) {
+		fprintf(f, "%s\"%s\":", sep, r->key);
+		json_value(f, r, s);
+		sep = ",";
+	}
+	fputc('}', f);
 }
 
 int ksmctl_print_status_json(FILE *f, const struct ksmctl_status *s)
 {
-	const struct ksm_stats *st = &s->stats;
-
-	fprintf(f, "{\"scanner\":{\"running\":%s,\"flags\":%u,\"pages_to_scan\":%u,\"sleep_usecs\":%u},",
-		(s->scanner.flags & ksm_control_flags_run) ? "true" : "false",
-		s->scanner.flags, s->scanner.pages_to_scan, s->scanner.sleep);
-	fputs("\"autotune\":", f);
-	if (s->have_autotune)
-		autotune_json(f, &s->autotune, &s->scanner);
-	else
-		fputs("null", f);
-	json_param(f, "smart_scan", s->smart_scan, 1);
-	json_param(f, "use_zero_pages", s->use_zero_pages, 1);
-	json_param(f, "domain_policy", s->domain_policy, 0);
-	fputc(',', f);
-	fprintf(f, "\"pages_shared\":%llu,\"pages_sharing\":%llu,\"pages_unshared\":%llu,"
-		"\"pages_volatile\":%llu,\"pages_merged\":%llu,\"full_scans\":%llu,"
-		"\"pages_scanned\":%llu,\"regions\":%llu,\"page_size\":%lu,\"bytes_saved\":%llu,",
-		(ull)st->pages_shared, (ull)st->pages_sharing, (ull)st->pages_unshared,
-		(ull)st->pages_volatile, (ull)st->pages_merged, (ull)st->full_scans,
-		(ull)st->pages_scanned, (ull)st->regions, s->page_size, (ull)s->bytes_saved);
-	json_opt(f, "pages_skipped", HAVE(st, pages_skipped), st->pages_skipped);
-	json_opt(f, "zero_pages", HAVE(st, zero_pages), st->zero_pages);
-	json_opt(f, "last_scan_ms", HAVE(st, last_scan_ms), st->last_scan_ms);
-	json_opt(f, "scanner_cpu_permille", HAVE(st, scanner_cpu_permille),
-		 st->scanner_cpu_permille);
-	if (ksmctl_stats_have_cap(st))
-		fprintf(f, "\"max_kernel_pages\":%llu,\"cap_refusals\":%llu,\"cap_used_percent\":%.2f}\n",
-			(ull)st->max_kernel_pages, (ull)st->cap_refusals, cap_percent(st));
-	else
-		fputs("\"max_kernel_pages\":null,\"cap_refusals\":null,\"cap_used_percent\":null}\n", f);
+	json_object(f, fields, NFIELDS, s);
+	fputc('\n', f);
 	return ferror(f) ? -1 : 0;
 }
 
-static void prom_family(FILE *f, const char *name, const char *type, const char *help)
+/* -- Prometheus */
+
+static void prom_family(FILE *f, const char *name, const char *help)
 {
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	size_t n = strlen(name);
+	int counter = n > 6 && !strcmp(name + n - 6, "_total");
+
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+		counter ? "counter" : "gauge");
 }
 
-static void prom_u64(FILE *f, const char *name, const char *type, const char *help,
-		     uint64_t v)
+static void prom_u64(FILE *f, const char *name, const char *help, uint64_t v)
 {
-	prom_family(f, name, type, help);
+	prom_family(f, name, help);
 	fprintf(f, "%s %llu\n", name, (ull)v);
+}
+
+/* Row @r's family and sample; nothing when its value is unknown. */
+static void prom_field(FILE *f, const struct field *r, const struct ksmctl_status *s)
+{
+	uint64_t v;
+
+	if (!field_value(r, s, &v))
+		return;
+	prom_family(f, r->metric, r->help);
+	if (r->unit == U_USEC)
+		fprintf(f, "%s %llu.%06llu\n", r->metric, (ull)v / 1000000, (ull)v % 1000000);
+	else if (r->unit == U_MS || r->unit == U_PERMILLE)
+		fprintf(f, "%s %llu.%03llu\n", r->metric, (ull)v / 1000, (ull)v % 1000);
+	else
+		fprintf(f, "%s %llu\n", r->metric, (ull)v);
 }
 
 int ksmctl_print_status_prometheus(FILE *f, const struct ksmctl_status *s)
 {
-	const struct ksm_stats *st = &s->stats;
+	for (size_t i = 0; i < NELEM(prom_order); i++)
+		prom_field(f, &fields[prom_order[i]], s);
+	return ferror(f) ? -1 : 0;
+}
 
-	prom_u64(f, "ksmdev_scanner_running", "gauge",
-		 "1 when the ksmdev scanner thread is running, 0 when stopped.",
-		 (s->scanner.flags & ksm_control_flags_run) ? 1 : 0);
-	prom_u64(f, "ksmdev_scanner_pages_to_scan", "gauge",
-		 "Pages the scanner examines per batch (its own choice while auto-tuning).",
-		 s->scanner.pages_to_scan);
-	prom_family(f, "ksmdev_scanner_sleep_seconds", "gauge",
-		    "Seconds the scanner sleeps between batches.");
-	fprintf(f, "ksmdev_scanner_sleep_seconds %u.%06u\n",
-		s->scanner.sleep / 1000000, s->scanner.sleep % 1000000);
-	if (s->have_autotune) {
-		prom_u64(f, "ksmdev_autotune_enabled", "gauge",
-			 "1 when the scanner chooses its own pages_to_scan (auto-tuning), 0 when not.",
-			 autotune_on(&s->autotune));
-		prom_family(f, "ksmdev_autotune_target_scan_seconds", "gauge",
-			    "Auto-tuning target: seconds a full scan should take.");
-		fprintf(f, "ksmdev_autotune_target_scan_seconds %u.%03u\n",
-			s->autotune.target_scan_ms / 1000, s->autotune.target_scan_ms % 1000);
-		prom_family(f, "ksmdev_autotune_max_cpu_ratio", "gauge",
-			    "Auto-tuning budget: the most of a CPU the scanner may use.");
-		fprintf(f, "ksmdev_autotune_max_cpu_ratio %u.%03u\n",
-			s->autotune.max_cpu_permille / 1000, s->autotune.max_cpu_permille % 1000);
+/* -- autotune: the rows of the status's "autotune" object */
+
+int ksmctl_print_autotune_text(FILE *f, const struct ksm_autotune *at,
+			       const struct ksm_kthread_info *k)
+{
+	struct ksmctl_status s = { .scanner = *k, .autotune = *at, .have_autotune = 1 };
+	uint64_t v;
+
+	fprintf(f, "autotune %s", autotune_on(at) ? "on" : "off");
+	for (int i = F_AT_TARGET; i <= F_AT_PAGES_TO_SCAN; i++) {
+		field_value(&fields[i], &s, &v);
+		fprintf(f, ", %s %llu", fields[i].key, (ull)v);
 	}
-	if (s->smart_scan >= 0)
-		prom_u64(f, "ksmdev_smart_scan_enabled", "gauge",
-			 "Module parameter smart_scan: 1 when unique pages are visited less often.",
-			 (uint64_t)s->smart_scan);
-	if (s->use_zero_pages >= 0)
-		prom_u64(f, "ksmdev_use_zero_pages_enabled", "gauge",
-			 "Module parameter use_zero_pages: 1 when all-zero pages map the zero page.",
-			 (uint64_t)s->use_zero_pages);
-	if (s->domain_policy >= 0)
-		prom_u64(f, "ksmdev_domain_policy", "gauge",
-			 "Module parameter domain_policy: who may join which merge domain (0, 1, 2).",
-			 (uint64_t)s->domain_policy);
-	prom_u64(f, "ksmdev_pages_shared", "gauge",
-		 "KSM pages in use.", st->pages_shared);
-	prom_u64(f, "ksmdev_pages_sharing", "gauge",
-		 "Further mappings of KSM pages, that is pages saved.", st->pages_sharing);
-	prom_u64(f, "ksmdev_pages_unshared", "gauge",
-		 "Unique pages tracked as merge candidates.", st->pages_unshared);
-	prom_u64(f, "ksmdev_pages_volatile", "gauge",
-		 "Pages that changed since the scanner last looked at them.", st->pages_volatile);
-	prom_u64(f, "ksmdev_pages_merged", "gauge",
-		 "Page table entries mapping a KSM page.", st->pages_merged);
-	prom_u64(f, "ksmdev_full_scans_total", "counter",
-		 "Completed scanner passes over all registered regions.", st->full_scans);
-	prom_u64(f, "ksmdev_pages_scanned_total", "counter",
-		 "Pages the scanner examined since the module was loaded.", st->pages_scanned);
-	if (HAVE(st, pages_skipped))
-		prom_u64(f, "ksmdev_pages_skipped_total", "counter",
-			 "Page visits smart scanning left out (pages that stayed unique).",
-			 st->pages_skipped);
-	if (HAVE(st, zero_pages))
-		prom_u64(f, "ksmdev_zero_pages", "gauge",
-			 "All-zero pages mapped to the kernel zero page (use_zero_pages).",
-			 st->zero_pages);
-	if (HAVE(st, last_scan_ms)) {
-		prom_family(f, "ksmdev_last_full_scan_seconds", "gauge",
-			    "Wall time the last full scan took.");
-		fprintf(f, "ksmdev_last_full_scan_seconds %llu.%03llu\n",
-			(ull)st->last_scan_ms / 1000, (ull)st->last_scan_ms % 1000);
-	}
-	if (HAVE(st, scanner_cpu_permille)) {
-		prom_family(f, "ksmdev_scanner_cpu_ratio", "gauge",
-			    "Share of a CPU the scanner used over its recent batches.");
-		fprintf(f, "ksmdev_scanner_cpu_ratio %llu.%03llu\n",
-			(ull)st->scanner_cpu_permille / 1000, (ull)st->scanner_cpu_permille % 1000);
-	}
-	prom_u64(f, "ksmdev_regions", "gauge",
-		 "Registered memory regions.", st->regions);
-	prom_u64(f, "ksmdev_bytes_saved", "gauge",
-		 "Bytes of memory merging saves (pages_sharing, plus zero_pages, times the page size).",
-		 s->bytes_saved);
-	prom_u64(f, "ksmdev_page_size_bytes", "gauge",
-		 "Size of a page in bytes.", s->page_size);
-	if (ksmctl_stats_have_cap(st)) {
-		prom_u64(f, "ksmdev_max_kernel_pages", "gauge",
-			 "Cap on KSM pages (module parameter max_kernel_pages).",
-			 st->max_kernel_pages);
-		prom_u64(f, "ksmdev_cap_refusals_total", "counter",
-			 "Merges not done because KSM pages reached max_kernel_pages.",
-			 st->cap_refusals);
-	}
+	fputc('\n', f);
+	return ferror(f) ? -1 : 0;
+}
+
+int ksmctl_print_autotune_json(FILE *f, const struct ksm_autotune *at,
+			       const struct ksm_kthread_info *k)
+{
+	struct ksmctl_status s = { .scanner = *k, .autotune = *at, .have_autotune = 1 };
+
+	json_object(f, &fields[F_AUTOTUNE + 1], fields[F_AUTOTUNE].nrows, &s);
+	fputc('\n', f);
 	return ferror(f) ? -1 : 0;
 }
 
@@ -579,22 +754,22 @@ static int area_cmp(const void *x, const void *y)
 }
 
 static const struct {
-	const char *name, *type, *help;
+	const char *name, *help;	/* a counter when name ends in _total */
 	size_t off;		/* of a uint64_t in struct ksmctl_area */
 } area_metrics[] = {
-	{ "ksmdev_area_regions", "gauge", "Registered memory regions of the process's areas.",
+	{ "ksmdev_area_regions", "Registered memory regions of the process's areas.",
 	  offsetof(struct ksmctl_area, info.regions) },
-	{ "ksmdev_area_registered_bytes", "gauge", "Bytes of memory the process registered.",
+	{ "ksmdev_area_registered_bytes", "Bytes of memory the process registered.",
 	  offsetof(struct ksmctl_area, bytes_registered) },
-	{ "ksmdev_area_pages_merged", "gauge", "Page table entries of the process mapping a KSM page.",
+	{ "ksmdev_area_pages_merged", "Page table entries of the process mapping a KSM page.",
 	  offsetof(struct ksmctl_area, info.pages_merged) },
-	{ "ksmdev_area_pages_shared", "gauge", "KSM pages counted to the process's areas.",
+	{ "ksmdev_area_pages_shared", "KSM pages counted to the process's areas.",
 	  offsetof(struct ksmctl_area, info.pages_shared) },
-	{ "ksmdev_area_pages_sharing", "gauge", "Pages saved in the process's areas.",
+	{ "ksmdev_area_pages_sharing", "Pages saved in the process's areas.",
 	  offsetof(struct ksmctl_area, info.pages_sharing) },
-	{ "ksmdev_area_bytes_saved", "gauge", "Bytes saved in the process's areas.",
+	{ "ksmdev_area_bytes_saved", "Bytes saved in the process's areas.",
 	  offsetof(struct ksmctl_area, bytes_saved) },
-	{ "ksmdev_area_pages_scanned_total", "counter", "Pages of the process's areas the scanner examined.",
+	{ "ksmdev_area_pages_scanned_total", "Pages of the process's areas the scanner examined.",
 	  offsetof(struct ksmctl_area, info.pages_scanned) },
 };
 
@@ -623,10 +798,10 @@ int ksmctl_print_areas_prometheus(FILE *f, const struct ksmctl_area *a, size_t n
 			}
 		}
 	}
-	prom_u64(f, "ksmdev_areas", "gauge",
+	prom_u64(f, "ksmdev_areas",
 		 "Shared memory areas visible to the caller (all of them for root).", n);
 	for (m = 0; m < sizeof(area_metrics) / sizeof(area_metrics[0]); m++) {
-		prom_family(f, area_metrics[m].name, area_metrics[m].type, area_metrics[m].help);
+		prom_family(f, area_metrics[m].name, area_metrics[m].help);
 		for (i = 0; i < ng; i++) {
 			fprintf(f, "%s{pid=\"%u\",comm=\"", area_metrics[m].name, g[i].info.pid);
 			ksmctl_prom_label_value(f, g[i].info.comm, sizeof(g[i].info.comm));
