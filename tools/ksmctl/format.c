@@ -693,27 +693,79 @@ int ksmctl_print_autotune_json(FILE *f, const struct ksm_autotune *at,
 
 /* ------------------------------------------------------------ areas */
 
+/*
+ * The numbers of an area, in JSON order: each a JSON key, most a metric,
+ * some a column of `ps`.  The Prometheus samples of one (pid, comm,
+ * domain) sum the areas' metrics; the domain is a label there.
+ */
+static const struct {
+	const char *key;	/* JSON */
+	const char *metric;	/* NULL: none; a counter when it ends in _total */
+	const char *help;
+	const char *column;	/* text: heading; NULL: no column */
+	int width;
+	int human;		/* text: bytes in binary units */
+	size_t off;		/* of a uint64_t in struct ksmctl_area */
+} area_fields[] = {
+#define AREA(name, key, ...) { #key, __VA_ARGS__, .off = offsetof(struct ksmctl_area, name) }
+	AREA(info.regions, regions, "ksmdev_area_regions",
+	     "Registered memory regions of the process's areas.", "REGIONS", 7),
+	AREA(info.pages_registered, pages_registered, NULL),
+	AREA(bytes_registered, bytes_registered, "ksmdev_area_registered_bytes",
+	     "Bytes of memory the process registered.", "REGISTERED", 11, 1),
+	AREA(info.pages_merged, pages_merged, "ksmdev_area_pages_merged",
+	     "Page table entries of the process mapping a KSM page.", "MERGED", 10),
+	AREA(info.pages_shared, pages_shared, "ksmdev_area_pages_shared",
+	     "KSM pages counted to the process's areas."),
+	AREA(info.pages_sharing, pages_sharing, "ksmdev_area_pages_sharing",
+	     "Pages saved in the process's areas."),
+	AREA(bytes_saved, bytes_saved, "ksmdev_area_bytes_saved",
+	     "Bytes saved in the process's areas.", "SAVED", 11, 1),
+	AREA(info.pages_scanned, pages_scanned, "ksmdev_area_pages_scanned_total",
+	     "Pages of the process's areas the scanner examined."),
+	AREA(info.domain, domain, NULL),
+#undef AREA
+};
+
+#define AREA_U64(a, m) (*(uint64_t *)((char *)(a) + area_fields[m].off))
+
+/* One line of `ps`: the heading when @a is NULL. */
+static void area_line(FILE *f, const struct ksmctl_area *a)
+{
+	char buf[64];
+
+	if (a)
+		fprintf(f, "%7u %-16s", a->info.pid,
+			ksmctl_text_comm(a->info.comm, sizeof(a->info.comm), buf, sizeof(buf)));
+	else
+		fprintf(f, "%7s %-16s", "PID", "COMMAND");
+	for (size_t m = 0; m < NELEM(area_fields); m++) {
+		int w = area_fields[m].width;
+		uint64_t v;
+
+		if (!area_fields[m].column)
+			continue;
+		if (!a) {
+			fprintf(f, " %*s", w, area_fields[m].column);
+			continue;
+		}
+		v = AREA_U64(a, m);
+		if (area_fields[m].human)
+			fprintf(f, " %*s", w, ksmctl_human_bytes(v, buf, sizeof(buf)));
+		else
+			fprintf(f, " %*llu", w, (ull)v);
+	}
+	fprintf(f, " %s\n", a ? ksmctl_domain_name(a->info.domain, buf, sizeof(buf)) : "DOMAIN");
+}
+
 int ksmctl_print_areas_text(FILE *f, const struct ksmctl_area *a, size_t n)
 {
-	char comm[64], reg[32], saved[32], dom[32];
-
-	if (!n) {
+	if (!n)
 		fputs("no shared memory areas\n", f);
-		return ferror(f) ? -1 : 0;
-	}
-	fprintf(f, "%7s %-16s %7s %11s %10s %11s %s\n",
-		"PID", "COMMAND", "REGIONS", "REGISTERED", "MERGED", "SAVED", "DOMAIN");
-	for (size_t i = 0; i < n; i++) {
-		const struct ksm_area_info *ai = &a[i].info;
-
-		fprintf(f, "%7u %-16s %7llu %11s %10llu %11s %s\n", ai->pid,
-			ksmctl_text_comm(ai->comm, sizeof(ai->comm), comm, sizeof(comm)),
-			(ull)ai->regions,
-			ksmctl_human_bytes(a[i].bytes_registered, reg, sizeof(reg)),
-			(ull)ai->pages_merged,
-			ksmctl_human_bytes(a[i].bytes_saved, saved, sizeof(saved)),
-			ksmctl_domain_name(ai->domain, dom, sizeof(dom)));
-	}
+	else
+		area_line(f, NULL);
+	for (size_t i = 0; i < n; i++)
+		area_line(f, &a[i]);
 	return ferror(f) ? -1 : 0;
 }
 
@@ -725,13 +777,9 @@ int ksmctl_print_areas_json(FILE *f, const struct ksmctl_area *a, size_t n)
 
 		fprintf(f, "%s{\"pid\":%u,\"uid\":%u,\"comm\":", i ? "," : "", ai->pid, ai->uid);
 		ksmctl_json_string(f, ai->comm, sizeof(ai->comm));
-		fprintf(f, ",\"regions\":%llu,\"pages_registered\":%llu,\"bytes_registered\":%llu,"
-			"\"pages_merged\":%llu,\"pages_shared\":%llu,\"pages_sharing\":%llu,"
-			"\"bytes_saved\":%llu,\"pages_scanned\":%llu,\"domain\":%llu,\"domain_kind\":\"%s\"}",
-			(ull)ai->regions, (ull)ai->pages_registered, (ull)a[i].bytes_registered,
-			(ull)ai->pages_merged, (ull)ai->pages_shared, (ull)ai->pages_sharing,
-			(ull)a[i].bytes_saved, (ull)ai->pages_scanned, (ull)ai->domain,
-			ksmctl_domain_kind(ai->domain));
+		for (size_t m = 0; m < NELEM(area_fields); m++)
+			fprintf(f, ",\"%s\":%llu", area_fields[m].key, (ull)AREA_U64(&a[i], m));
+		fprintf(f, ",\"domain_kind\":\"%s\"}", ksmctl_domain_kind(ai->domain));
 	}
 	fprintf(f, "],\"count\":%zu}\n", n);
 	return ferror(f) ? -1 : 0;
@@ -740,7 +788,6 @@ int ksmctl_print_areas_json(FILE *f, const struct ksmctl_area *a, size_t n)
 static int area_cmp(const void *x, const void *y)
 {
 	const struct ksmctl_area *a = x, *b = y;
-
 	int c;
 
 	if (a->info.pid != b->info.pid)
@@ -753,61 +800,49 @@ static int area_cmp(const void *x, const void *y)
 	return 0;
 }
 
-static const struct {
-	const char *name, *help;	/* a counter when name ends in _total */
-	size_t off;		/* of a uint64_t in struct ksmctl_area */
-} area_metrics[] = {
-	{ "ksmdev_area_regions", "Registered memory regions of the process's areas.",
-	  offsetof(struct ksmctl_area, info.regions) },
-	{ "ksmdev_area_registered_bytes", "Bytes of memory the process registered.",
-	  offsetof(struct ksmctl_area, bytes_registered) },
-	{ "ksmdev_area_pages_merged", "Page table entries of the process mapping a KSM page.",
-	  offsetof(struct ksmctl_area, info.pages_merged) },
-	{ "ksmdev_area_pages_shared", "KSM pages counted to the process's areas.",
-	  offsetof(struct ksmctl_area, info.pages_shared) },
-	{ "ksmdev_area_pages_sharing", "Pages saved in the process's areas.",
-	  offsetof(struct ksmctl_area, info.pages_sharing) },
-	{ "ksmdev_area_bytes_saved", "Bytes saved in the process's areas.",
-	  offsetof(struct ksmctl_area, bytes_saved) },
-	{ "ksmdev_area_pages_scanned_total", "Pages of the process's areas the scanner examined.",
-	  offsetof(struct ksmctl_area, info.pages_scanned) },
-};
+/* @a sorted, the areas of one (pid, comm, domain) summed: a new array of *@ng. */
+static struct ksmctl_area *area_groups(const struct ksmctl_area *a, size_t n, size_t *ng)
+{
+	struct ksmctl_area *g = malloc((n ? n : 1) * sizeof(*g));
+	size_t i, m;
 
-#define AREA_U64(a, off) (*(uint64_t *)((char *)(a) + (off)))
+	*ng = 0;
+	if (!g)
+		return NULL;
+	memcpy(g, a, n * sizeof(*g));
+	qsort(g, n, sizeof(*g), area_cmp);
+	for (i = 0; i < n; i++) {
+		if (!*ng || area_cmp(&g[*ng - 1], &g[i])) {
+			g[(*ng)++] = g[i];
+			continue;
+		}
+		for (m = 0; m < NELEM(area_fields); m++)
+			if (area_fields[m].metric)
+				AREA_U64(&g[*ng - 1], m) += AREA_U64(&g[i], m);
+	}
+	return g;
+}
 
 int ksmctl_print_areas_prometheus(FILE *f, const struct ksmctl_area *a, size_t n)
 {
-	struct ksmctl_area *g = NULL;
-	size_t ng = 0, i, m;
+	size_t ng, i, m;
+	struct ksmctl_area *g = area_groups(a, n, &ng);
 	char dom[32];
 
-	if (n) {
-		g = malloc(n * sizeof(*g));
-		if (!g)
-			return -1;
-		memcpy(g, a, n * sizeof(*g));
-		qsort(g, n, sizeof(*g), area_cmp);
-		/* Sum the areas of one (pid, comm, domain) into one entry. */
-		for (i = 0; i < n; i++) {
-			if (ng && !area_cmp(&g[ng - 1], &g[i])) {
-				for (m = 0; m < sizeof(area_metrics) / sizeof(area_metrics[0]); m++)
-					AREA_U64(&g[ng - 1], area_metrics[m].off) +=
-						AREA_U64(&g[i], area_metrics[m].off);
-			} else {
-				g[ng++] = g[i];
-			}
-		}
-	}
+	if (!g)
+		return -1;
 	prom_u64(f, "ksmdev_areas",
 		 "Shared memory areas visible to the caller (all of them for root).", n);
-	for (m = 0; m < sizeof(area_metrics) / sizeof(area_metrics[0]); m++) {
-		prom_family(f, area_metrics[m].name, area_metrics[m].help);
+	for (m = 0; m < NELEM(area_fields); m++) {
+		if (!area_fields[m].metric)
+			continue;
+		prom_family(f, area_fields[m].metric, area_fields[m].help);
 		for (i = 0; i < ng; i++) {
-			fprintf(f, "%s{pid=\"%u\",comm=\"", area_metrics[m].name, g[i].info.pid);
+			fprintf(f, "%s{pid=\"%u\",comm=\"", area_fields[m].metric, g[i].info.pid);
 			ksmctl_prom_label_value(f, g[i].info.comm, sizeof(g[i].info.comm));
 			fprintf(f, "\",domain=\"%s\"} %llu\n",
 				ksmctl_domain_name(g[i].info.domain, dom, sizeof(dom)),
-				(ull)AREA_U64(&g[i], area_metrics[m].off));
+				(ull)AREA_U64(&g[i], m));
 		}
 	}
 	free(g);
