@@ -247,6 +247,11 @@ KSMDEV_EXPORT int ksmdev_list_areas_sized(int devfd, struct ksm_area_info *entri
 	return l.total > INT32_MAX ? INT32_MAX : (int)l.total;
 }
 
+/*
+ * The one place that puts ksmdev's errors into words.  Where a description
+ * gives the usual cause or what to do, that advice ends it, in parentheses
+ * after a space: ksmctl shows just that part after strerror()'s text.
+ */
 KSMDEV_EXPORT const char *ksmdev_strerror(int err)
 {
 	switch (-err) {
@@ -255,11 +260,13 @@ KSMDEV_EXPORT const char *ksmdev_strerror(int err)
 	case ENOENT:
 		return "no such device or region (is the ksmdev module loaded?)";
 	case EACCES:
-		return "permission denied (is the caller in the group owning /dev/ksm?)";
+		return "permission denied "
+		       "(needs read-write access: run as root or as a member of the device's group)";
 	case EPERM:
-		return "operation not permitted (controlling the scanner needs CAP_SYS_ADMIN)";
+		return "operation not permitted (needs CAP_SYS_ADMIN, run as root)";
 	case ENOTTY:
-		return "not a ksmdev device or area, or the loaded ksmdev module is too old for this call";
+		return "inappropriate ioctl for this descriptor "
+		       "(not a ksmdev device, or the loaded ksmdev module is too old for this call)";
 	case EEXIST:
 		return "the range overlaps a region this process already registered";
 	case ENOSPC:
@@ -273,7 +280,8 @@ KSMDEV_EXPORT const char *ksmdev_strerror(int err)
 	case ENOMEM:
 		return "out of memory";
 	case EPROTO:
-		return "the ksmdev module answered in a format this library does not know";
+		return "protocol error "
+		       "(the ksmdev module answered in a format this library does not know)";
 	default:
 		return strerror(-err);
 	}

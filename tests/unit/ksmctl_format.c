@@ -182,6 +182,29 @@ static void text_comm_is_terminal_safe(void **state)
 	assert_string_equal(ksmctl_text_comm("abcdef", 16, buf, 4), "abc");
 }
 
+/* ksmctl shows the advice that ends a ksmdev_strerror() text, no more. */
+static void error_advice(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "no such device or region (is the ksmdev module loaded?)",
+		  " (is the ksmdev module loaded?)" },
+		{ "this area holds the maximum (module parameter (regions_per_fd))",
+		  " (module parameter (regions_per_fd))" },
+		{ "out of memory", "" },
+		{ "", "" },
+		{ "(no space before it)", "" },
+		{ "unbalanced)", "" },
+		{ "a (b) c", "" },
+		{ "a (b) (c)", " (c)" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(ksmctl_error_advice(cases[i].in), cases[i].want);
+}
+
 /* ------------------------------------------------------------ status */
 
 static struct ksmctl_status sample_status(void)
@@ -881,6 +904,7 @@ int main(void)
 		cmocka_unit_test(text_comm_is_terminal_safe),
 		cmocka_unit_test(info_line_is_2009_format),
 		cmocka_unit_test(domain_names),
+		cmocka_unit_test(error_advice),
 		cmocka_unit_test(autotune_settings),
 		cmocka_unit_test(status_text),
 		cmocka_unit_test(status_json),

@@ -200,6 +200,23 @@ char *ksmctl_text_comm(const char *comm, size_t maxlen, char *buf, size_t len)
 	return buf;
 }
 
+/* ------------------------------------------------------------ errors */
+
+const char *ksmctl_error_advice(const char *description)
+{
+	size_t n = strlen(description), depth = 0;
+
+	if (!n || description[n - 1] != ')')
+		return "";
+	while (n--) {
+		if (description[n] == ')')
+			depth++;
+		else if (description[n] == '(' && !--depth)
+			return n && description[n - 1] == ' ' ? description + n - 1 : "";
+	}
+	return "";
+}
+
 /* ------------------------------------------------------------ info */
 
 int ksmctl_print_info_text(FILE *f, const struct ksm_kthread_info *k)

@@ -91,6 +91,13 @@ char *ksmctl_domain_name(uint64_t domain, char *buf, size_t len);
 /* "default", "user" or "numbered". */
 const char *ksmctl_domain_kind(uint64_t domain);
 
+/*
+ * The advice that ends @description, a ksmdev_strerror() text: its last
+ * part in parentheses with the space before it, " (is the ksmdev module
+ * loaded?)", or "" when it has none.  Points into @description.
+ */
+const char *ksmctl_error_advice(const char *description);
+
 /* info: exactly "flags %d, pages_to_scan %d, sleep_time %d". */
 int ksmctl_print_info_text(FILE *f, const struct ksm_kthread_info *k);
 int ksmctl_print_info_json(FILE *f, const struct ksm_kthread_info *k);

@@ -29,22 +29,23 @@
 
 static const char *dev_path;
 
-/* Words on what to do about @err, after strerror's own. */
-static const char *hint(int err)
+/*
+ * What to do about @err, in ksmdev_strerror()'s words: the advice that
+ * ends its description, for the errors of reaching and asking the device.
+ * (Its other advice is about registering memory, which ksmctl never does.)
+ */
+static const char *advice(int err)
 {
 	switch (-err) {
-	case ENOENT:
 	case ENODEV:
-	case ENXIO:
-		return " (is the ksmdev module loaded?)";
+	case ENXIO:		/* a device node without its driver */
+		return ksmctl_error_advice(ksmdev_strerror(-ENOENT));
+	case ENOENT:
 	case EACCES:
-		return " (needs read-write access: run as root or as a member of the device's group)";
 	case EPERM:
-		return " (needs CAP_SYS_ADMIN, run as root)";
 	case ENOTTY:
-		return " (not a ksmdev device, or the loaded ksmdev module is too old for this call)";
 	case EPROTO:
-		return " (the ksmdev module answered in a format this ksmctl does not know)";
+		return ksmctl_error_advice(ksmdev_strerror(err));
 	default:
 		return "";
 	}
@@ -52,7 +53,7 @@ static const char *hint(int err)
 
 static int fail(const char *what, int err)
 {
-	fprintf(stderr, "ksmctl: %s: %s%s\n", what, strerror(-err), hint(err));
+	fprintf(stderr, "ksmctl: %s: %s%s\n", what, strerror(-err), advice(err));
 	return KSMCTL_EXIT_FAILURE;
 }
 
