@@ -105,73 +105,72 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
-#define REPLACEMENT_CHAR "\xef\xbf\xbd"	/* U+FFFD in UTF-8 */
-
-int ksmctl_json_string(FILE *f, const char *str, size_t maxlen)
+/*
+ * Write @str, up to @maxlen bytes or its NUL: a byte @esc has an escape
+ * for as that escape, valid UTF-8 as it is, any other byte as @bad.
+ */
+static int write_escaped(FILE *f, const char *str, size_t maxlen,
+			 const char *(*esc)(unsigned char c, char buf[8]), const char *bad)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t n = strnlen(str, maxlen), i = 0, l;
+	const char *e;
+	char buf[8];
 
-	fputc('"', f);
 	while (i < n) {
-		unsigned char c = s[i];
-
-		switch (c) {
-		case '"':  fputs("\\\"", f); i++; continue;
-		case '\\': fputs("\\\\", f); i++; continue;
-		case '\b': fputs("\\b", f); i++; continue;
-		case '\f': fputs("\\f", f); i++; continue;
-		case '\n': fputs("\\n", f); i++; continue;
-		case '\r': fputs("\\r", f); i++; continue;
-		case '\t': fputs("\\t", f); i++; continue;
-		}
-		if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
+		e = esc(s[i], buf);
+		l = e ? 0 : utf8_seq(s + i, n - i);
+		if (l) {
+			fwrite(s + i, 1, l, f);
+			i += l;
+		} else {
+			fputs(e ? e : bad, f);
 			i++;
-			continue;
 		}
-		l = utf8_seq(s + i, n - i);
-		if (!l) {
-			fputs("\\ufffd", f);
-			i++;
-			continue;
-		}
-		fwrite(s + i, 1, l, f);
-		i += l;
 	}
+	return ferror(f) ? -1 : 0;
+}
+
+/* The escapes of a Prometheus label value, which JSON strings share. */
+static const char *quote_escape(unsigned char c, char buf[8])
+{
+	switch (c) {
+	case '"':  return "\\\"";
+	case '\\': return "\\\\";
+	case '\n': return "\\n";
+	default:   return NULL;
+	}
+}
+
+static const char *json_escape(unsigned char c, char buf[8])
+{
+	const char *e = quote_escape(c, buf);
+
+	if (e)
+		return e;
+	switch (c) {
+	case '\b': return "\\b";
+	case '\f': return "\\f";
+	case '\r': return "\\r";
+	case '\t': return "\\t";
+	}
+	if (c >= 0x20 && c != 0x7f)
+		return NULL;
+	snprintf(buf, 8, "\\u%04x", c);
+	return buf;
+}
+
+int ksmctl_json_string(FILE *f, const char *str, size_t maxlen)
+{
+	fputc('"', f);
+	write_escaped(f, str, maxlen, json_escape, "\\ufffd");
 	fputc('"', f);
 	return ferror(f) ? -1 : 0;
 }
 
 int ksmctl_prom_label_value(FILE *f, const char *str, size_t maxlen)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	size_t n = strnlen(str, maxlen), i = 0, l;
-
-	while (i < n) {
-		unsigned char c = s[i];
-
-		if (c == '\\' || c == '"') {
-			fputc('\\', f);
-			fputc(c, f);
-			i++;
-			continue;
-		}
-		if (c == '\n') {
-			fputs("\\n", f);
-			i++;
-			continue;
-		}
-		l = utf8_seq(s + i, n - i);
-		if (!l) {
-			fputs(REPLACEMENT_CHAR, f);
-			i++;
-			continue;
-		}
-		fwrite(s + i, 1, l, f);
-		i += l;
-	}
-	return ferror(f) ? -1 : 0;
+	return write_escaped(f, str, maxlen, quote_escape, "\xef\xbf\xbd");	/* U+FFFD */
 }
 
 char *ksmctl_text_comm(const char *comm, size_t maxlen, char *buf, size_t len)
