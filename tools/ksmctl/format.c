@@ -682,10 +682,16 @@ int ksmctl_print_status_prometheus(FILE *f, const struct ksmctl_status *s)
 
 /* -- autotune: the rows of the status's "autotune" object */
 
+static struct ksmctl_status autotune_status(const struct ksm_autotune *at,
+					    const struct ksm_kthread_info *k)
+{
+	return (struct ksmctl_status){ .scanner = *k, .autotune = *at, .have_autotune = 1 };
+}
+
 int ksmctl_print_autotune_text(FILE *f, const struct ksm_autotune *at,
 			       const struct ksm_kthread_info *k)
 {
-	struct ksmctl_status s = { .scanner = *k, .autotune = *at, .have_autotune = 1 };
+	struct ksmctl_status s = autotune_status(at, k);
 	uint64_t v;
 
 	fprintf(f, "autotune %s", autotune_on(at) ? "on" : "off");
@@ -700,7 +706,7 @@ int ksmctl_print_autotune_text(FILE *f, const struct ksm_autotune *at,
 int ksmctl_print_autotune_json(FILE *f, const struct ksm_autotune *at,
 			       const struct ksm_kthread_info *k)
 {
-	struct ksmctl_status s = { .scanner = *k, .autotune = *at, .have_autotune = 1 };
+	struct ksmctl_status s = autotune_status(at, k);
 
 	json_object(f, &fields[F_AUTOTUNE + 1], fields[F_AUTOTUNE].nrows, &s);
 	fputc('\n', f);
