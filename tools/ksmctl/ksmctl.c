@@ -114,7 +114,7 @@ static int cmd_start(int dev, const struct ksmctl_opts *o)
 	return ret < 0 ? fail("start", ret) : KSMCTL_EXIT_OK;
 }
 
-static int cmd_stop(int dev)
+static int cmd_stop(int dev, const struct ksmctl_opts *o)
 {
 	int ret = ksmdev_scanner_stop(dev);
 
@@ -148,6 +148,13 @@ static int read_autotune(int dev, struct ksm_autotune *at)
 	return ret < 0 ? ret : 1;
 }
 
+/* The sysfs file of module parameter @p, in @path. */
+static char *param_path(enum ksmctl_param p, char *path, size_t len)
+{
+	snprintf(path, len, "%s/%s", KSMCTL_PARAM_DIR, ksmctl_param_name(p));
+	return path;
+}
+
 /* Module parameter @p as sysfs shows it: its value, or -1 (absent, unreadable). */
 static int read_param(enum ksmctl_param p)
 {
@@ -155,8 +162,7 @@ static int read_param(enum ksmctl_param p)
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", KSMCTL_PARAM_DIR, ksmctl_param_name(p));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(param_path(p, path, sizeof(path)), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	do
@@ -226,6 +232,14 @@ static int cmd_autotune(int dev, const struct ksmctl_opts *o)
 	return finish_output();
 }
 
+/* What to do when writing a module parameter failed with @err. */
+static const char *set_advice(int err)
+{
+	if (err == EACCES || err == EPERM)
+		return " (changing module parameters needs root)";
+	return err == EINVAL ? " (the module refused the value)" : "";
+}
+
 /* Write the module parameter: needs no device, only the parameter file. */
 static int cmd_set(const struct ksmctl_opts *o)
 {
@@ -235,7 +249,7 @@ static int cmd_set(const struct ksmctl_opts *o)
 	ssize_t n;
 	int fd, len, err;
 
-	snprintf(path, sizeof(path), "%s/%s", KSMCTL_PARAM_DIR, name);
+	param_path(o->param, path, sizeof(path));
 	snprintf(what, sizeof(what), "set %s", name);
 	len = snprintf(val, sizeof(val), "%u", o->param_value);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -249,8 +263,7 @@ static int cmd_set(const struct ksmctl_opts *o)
 					what, name);
 			return KSMCTL_EXIT_FAILURE;
 		}
-		fprintf(stderr, "ksmctl: %s: %s: %s%s\n", what, path, strerror(err),
-			err == EACCES || err == EPERM ? " (changing module parameters needs root)" : "");
+		fprintf(stderr, "ksmctl: %s: %s: %s%s\n", what, path, strerror(err), set_advice(err));
 		return KSMCTL_EXIT_FAILURE;
 	}
 	do
@@ -261,8 +274,7 @@ static int cmd_set(const struct ksmctl_opts *o)
 		err = errno;
 	if (err) {
 		fprintf(stderr, "ksmctl: %s: writing %s to %s: %s%s\n", what, val, path, strerror(err),
-			err == EACCES || err == EPERM ? " (changing module parameters needs root)" :
-			err == EINVAL ? " (the module refused the value)" : "");
+			set_advice(err));
 		return KSMCTL_EXIT_FAILURE;
 	}
 	return KSMCTL_EXIT_OK;
@@ -413,6 +425,17 @@ static int cmd_watch(int dev, const struct ksmctl_opts *o)
 	return KSMCTL_EXIT_OK;
 }
 
+/* The commands that talk to the device (help, version and set do not). */
+static int (*const commands[])(int dev, const struct ksmctl_opts *o) = {
+	[KSMCTL_CMD_STATUS] = cmd_status,
+	[KSMCTL_CMD_START] = cmd_start,
+	[KSMCTL_CMD_STOP] = cmd_stop,
+	[KSMCTL_CMD_INFO] = cmd_info,
+	[KSMCTL_CMD_PS] = cmd_ps,
+	[KSMCTL_CMD_WATCH] = cmd_watch,
+	[KSMCTL_CMD_AUTOTUNE] = cmd_autotune,
+};
+
 int main(int argc, char **argv)
 {
 	struct ksmctl_opts o;
@@ -440,28 +463,7 @@ int main(int argc, char **argv)
 	rc = open_device(&dev);
 	if (rc)
 		return rc;
-	switch (o.cmd) {
-	case KSMCTL_CMD_START:
-		rc = cmd_start(dev, &o);
-		break;
-	case KSMCTL_CMD_STOP:
-		rc = cmd_stop(dev);
-		break;
-	case KSMCTL_CMD_INFO:
-		rc = cmd_info(dev, &o);
-		break;
-	case KSMCTL_CMD_PS:
-		rc = cmd_ps(dev, &o);
-		break;
-	case KSMCTL_CMD_WATCH:
-		rc = cmd_watch(dev, &o);
-		break;
-	case KSMCTL_CMD_AUTOTUNE:
-		rc = cmd_autotune(dev, &o);
-		break;
-	default:
-		rc = cmd_status(dev, &o);
-	}
+	rc = commands[o.cmd](dev, &o);
 	ksmdev_close(dev);
 	return rc;
 }
