@@ -111,7 +111,7 @@ $(BUILD)/lib/libksmdev-preload.so: lib/preload/ksmdev-preload.c include/uapi/lin
 
 examples: $(BUILD)/examples/ksmdev-example $(BUILD)/tools/ksmdev-demo $(BUILD)/tools/ksmdev-bench
 
-$(BUILD)/tools/ksmdev-bench: tools/bench/ksmdev-bench.c $(LIB_SO)
+$(BUILD)/tools/ksmdev-bench: tools/rig/bench/ksmdev-bench.c $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -L$(BUILD)/lib -lksmdev -Wl,-rpath,$(BUILD)/lib
 
@@ -119,7 +119,7 @@ $(BUILD)/examples/%: examples/%.c $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -L$(BUILD)/lib -lksmdev -Wl,-rpath,$(BUILD)/lib
 
-$(BUILD)/tools/%: tools/%.c $(LIB_SO)
+$(BUILD)/tools/ksmdev-demo: tools/rig/demo/ksmdev-demo.c $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -L$(BUILD)/lib -lksmdev -Wl,-rpath,$(BUILD)/lib
 
@@ -294,7 +294,7 @@ $(BUILD)/tests/unit/ksmctl_%: tests/unit/ksmctl_%.c tools/ksmctl/%.c tools/ksmct
 # Build in place, against exactly $(KDIR).
 module:
 	@test -f $(KDIR)/Makefile || { echo "make: no kernel headers at KDIR=$(KDIR);" \
-		"install linux-headers-\$$(uname -r) or run tools/setup.sh" >&2; exit 1; }
+		"install linux-headers-\$$(uname -r) or run tools/rig/setup.sh" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(TOP)/driver KSMDEV_TOP=$(TOP) modules
 
 sparse:
@@ -321,7 +321,7 @@ $(BUILD)/kmod/%/ksmdev.ko: $(DRIVER_SRCS) $(wildcard tests/kmod/*.c tests/kmod/K
 # ---------------------------------------------------------------- tests
 
 setup:
-	@tools/setup.sh
+	@tools/rig/setup.sh
 
 unit-check: unit-tests
 	@fail=0; for t in $(UNIT_TESTS); do \
@@ -343,9 +343,9 @@ vm-check: lib examples ksmctl preload guest-tests
 	@mkdir -p $(BUILD)/vm; fail=0; \
 	for s in $(KSMDEV_KERNELS); do \
 		if [ -z "$(KSMDEV_PARALLEL)" ]; then \
-			tools/vm/run.sh --kernel $$s --mode test || fail=1; \
+			tools/rig/vm/run.sh --kernel $$s --mode test || fail=1; \
 		else \
-			( tools/vm/run.sh --kernel $$s --mode test; \
+			( tools/rig/vm/run.sh --kernel $$s --mode test; \
 			  echo $$? >$(BUILD)/vm/check-$$s.rc ) & \
 		fi; \
 	done; wait; \
@@ -365,25 +365,25 @@ check: setup
 # checked with lintian, and (as root) installed into a throw-away copy of
 # / and purged.
 package-check:
-	@tools/dkms-check.sh
-	@tools/deb-check.sh
+	@tools/rig/package/dkms-check.sh
+	@tools/rig/package/deb-check.sh
 
 demo: setup
 	@$(MAKE) -s lib examples ksmctl preload guest-tests
 	@s=$(firstword $(KSMDEV_KERNELS)); abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) && \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko && \
-		tools/vm/run.sh --kernel $$s --mode demo
+		tools/rig/vm/run.sh --kernel $$s --mode demo
 
 # Benchmarks against in-kernel KSM (not part of check); bench-quick is short.
 bench bench-quick: setup
 	@$(MAKE) -s lib examples
 	@for s in $(KSMDEV_KERNELS); do abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) && \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko || exit 1; done
-	@tools/bench/run.sh $(if $(filter bench-quick,$@),quick,all)
+	@tools/rig/bench/run.sh $(if $(filter bench-quick,$@),quick,all)
 
 # The whole in-guest suite on a debug kernel built from Debian's
 # linux-source-6.1 with KASAN, lockdep, DEBUG_VM, PAGE_TABLE_CHECK,
-# KMEMLEAK... (built once into the cache: tools/debug-kernel/build.sh).
+# KMEMLEAK... (built once into the cache: tools/rig/debug-kernel/build.sh).
 # Everything is slower there: generous guest and per-test time limits.
 # 5-level paging is off in that guest: with it, 6.1's KASAN reports a wild
 # access in rcu_is_watching() from an interrupt during identify_cpu() at
@@ -396,11 +396,11 @@ bench bench-quick: setup
 DEBUG_QUICK_SKIP := ^(installed_layout|library_installed_example|ksmctl_.*|preload_.*)$$
 check-debug check-debug-quick: setup
 	@$(MAKE) -s lib examples ksmctl preload guest-tests
-	@tools/debug-kernel/build.sh
+	@tools/rig/debug-kernel/build.sh
 	@abi=$$(cat $(KSMDEV_CACHE)/kernels/6.1-debug.abi) && \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko && \
 		$(if $(filter check-debug-quick,$@),KSMDEV_TESTS_SKIP='$(DEBUG_QUICK_SKIP)') \
-		tools/vm/run.sh --kernel 6.1-debug --mode test --timeout 5400 --cpu max,la57=off \
+		tools/rig/vm/run.sh --kernel 6.1-debug --mode test --timeout 5400 --cpu max,la57=off \
 		  --env "KTEST_TIMEOUT=1200 KTEST_SLOW=4"
 
 # Long reliability runs: the stress, fuzz and resource tests with a longer
@@ -411,7 +411,7 @@ stress: setup
 	@$(MAKE) -s lib examples ksmctl preload guest-tests
 	@fail=0; for s in $(KSMDEV_KERNELS); do abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) || exit 1; \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko || exit 1; \
-		KSMDEV_TESTS='^stress_|^fuzz_|^resources_' tools/vm/run.sh --kernel $$s \
+		KSMDEV_TESTS='^stress_|^fuzz_|^resources_' tools/rig/vm/run.sh --kernel $$s \
 		  --timeout $$(( $(DURATION) + 900 )) \
 		  --env "KSMDEV_STRESS_SECONDS=$(DURATION) KSMDEV_FUZZ_CALLS=$(CALLS) KTEST_TIMEOUT=$$(( $(DURATION) + 300 ))" \
 		  || fail=1; \
@@ -421,7 +421,7 @@ vm-shell: setup
 	@$(MAKE) -s lib examples ksmctl preload guest-tests
 	@s=$(firstword $(KSMDEV_KERNELS)); abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) && \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko && \
-		tools/vm/run.sh --kernel $$s --mode shell
+		tools/rig/vm/run.sh --kernel $$s --mode shell
 
 clean:
 	rm -rf $(BUILD)

@@ -8,7 +8,7 @@
 # every program, library and test binary of the build tree is visible at the
 # same path inside the guest; /tmp, /run and /dev are fresh in the guest.
 # A tiny busybox initramfs loads the 9p modules of that kernel, mounts the
-# share and chroots into it, running tools/vm/guest-run.sh as PID 1.
+# share and chroots into it, running tools/rig/vm/guest-run.sh as PID 1.
 #
 # Channels: ttyS0 carries the kernel console (saved to console.log);
 # ttyS1 carries test results, streamed to our stdout.
@@ -21,7 +21,7 @@
 
 set -u
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
+top=$(cd "$(dirname "$0")/../../.." && pwd)
 cache=${KSMDEV_CACHE:-$top/.cache}
 series=6.1
 mode=test
@@ -47,7 +47,7 @@ while [ $# -gt 0 ]; do
 done
 
 abi=$(cat "$cache/kernels/$series.abi" 2>/dev/null) ||
-	{ echo "run.sh: kernel $series not set up; run tools/setup.sh" >&2; exit 1; }
+	{ echo "run.sh: kernel $series not set up; run tools/rig/setup.sh" >&2; exit 1; }
 kroot=$cache/kernels/$abi
 vmlinuz=$kroot/boot/vmlinuz-$abi
 ko=$top/build/kmod/$abi/ksmdev.ko
@@ -59,7 +59,7 @@ mkdir -p "$out"
 # ------------------------------------------------------------ initramfs
 # Cached per kernel ABI; rebuilt when its inputs change.
 initrd=$out/initramfs.cpio.gz
-init_src=$top/tools/vm/initramfs-init
+init_src=$top/tools/rig/vm/initramfs-init
 if [ ! -f "$initrd" ] || [ "$init_src" -nt "$initrd" ] || [ "$0" -nt "$initrd" ]; then
 	stage=$(mktemp -d "$out/initrd.XXXXXX")
 	mkdir -p "$stage"/{bin,proc,sys,dev,host,lib/modules}

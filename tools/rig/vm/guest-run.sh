@@ -151,7 +151,7 @@ test)
 	done
 	;;
 demo)
-	sh "$top/tools/demo.sh" 2>&1 | sed 's/^/KTEST LOG /' >&3
+	sh "$top/tools/rig/demo/demo.sh" 2>&1 | sed 's/^/KTEST LOG /' >&3
 	;;
 bench)
 	"$top/build/tools/ksmdev-bench" ${ktest_bench:-all} 2>&1 | sed 's/^/KTEST LOG /' >&3

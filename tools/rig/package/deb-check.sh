@@ -23,11 +23,11 @@
 # Installs the build dependencies and lintian when they are missing and we
 # are root; otherwise prints the apt-get line and fails.  Exit 0 pass, 1 fail.
 #
-# Usage: tools/deb-check.sh [--install]
+# Usage: tools/rig/package/deb-check.sh [--install]
 
 set -eu
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../../.." && pwd)
 cache=${KSMDEV_CACHE:-$top/.cache}
 kernels=${KSMDEV_KERNELS:-6.1 6.12}
 install=
@@ -198,7 +198,7 @@ fi
 abis=
 for s in $kernels; do
 	abis="$abis $(cat "$cache/kernels/$s.abi" 2>/dev/null)" ||
-		die "kernel $s is not set up (no $cache/kernels/$s.abi); run tools/setup.sh"
+		die "kernel $s is not set up (no $cache/kernels/$s.abi); run tools/rig/setup.sh"
 done
 
 # Runs in the chroot, as root of the copy.

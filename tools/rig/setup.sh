@@ -17,11 +17,11 @@
 # Output: $KSMDEV_CACHE/kernels/<series>.abi holds the ABI string of the
 # kernel for each series; $KSMDEV_CACHE/kernels/<abi>/ the unpacked image.
 #
-# Usage: tools/setup.sh [series...]     (default: 6.1 6.12)
+# Usage: tools/rig/setup.sh [series...]     (default: 6.1 6.12)
 
 set -eu
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${KSMDEV_CACHE:-$top/.cache}
 series_list=${*:-${KSMDEV_KERNELS:-6.1 6.12}}
 

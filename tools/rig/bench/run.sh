@@ -5,11 +5,11 @@
 # (in-kernel KSM and ksmdev one after the other, same boot), keep the
 # table, a JSON file and the W4 series, and plot W4 (gnuplot) to PNG.
 #
-# Usage: tools/bench/run.sh [quick|w1]   (KSMDEV_KERNELS selects kernels;
+# Usage: tools/rig/bench/run.sh [quick|w1]   (KSMDEV_KERNELS selects kernels;
 #        w1: only the W1/W5/W6 rounds, printed, no table or plot)
 
 set -eu
-top=$(cd "$(dirname "$0")/../.." && pwd)
+top=$(cd "$(dirname "$0")/../../.." && pwd)
 cache=${KSMDEV_CACHE:-$top/.cache}
 mode=${1:-all}
 out=$top/build/bench
@@ -17,7 +17,7 @@ mkdir -p "$out"
 
 for s in ${KSMDEV_KERNELS:-6.1 6.12}; do
 	log=$out/bench-$s.log
-	"$top/tools/vm/run.sh" --kernel "$s" --mode bench --mem 2048 \
+	"$top/tools/rig/vm/run.sh" --kernel "$s" --mode bench --mem 2048 \
 		--timeout 3000 --env "ktest_bench=$mode" | tee "$log.raw"
 	grep -v '^\[' "$log.raw" >"$log" || true
 	[ "$mode" = w1 ] && continue

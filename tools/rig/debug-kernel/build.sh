@@ -5,13 +5,13 @@
 #
 # Source: Debian's linux-source-6.1 (/usr/src/linux-source-6.1.tar.xz).
 # Config: x86_64 defconfig + kernel/configs/kvm_guest.config +
-#         tools/debug-kernel/debug.config (KASAN, lockdep, DEBUG_VM,
+#         tools/rig/debug-kernel/debug.config (KASAN, lockdep, DEBUG_VM,
 #         PAGE_TABLE_CHECK, KMEMLEAK, ...); every option the fragment asks
 #         for is verified after olddefconfig.
 # Output, in the git-ignored cache ($KSMDEV_CACHE, default .cache/):
 #   debug-kernel/linux-<ver>/    the build tree (modules build against it)
 #   kernels/<abi>/boot/vmlinuz-<abi>, kernels/<abi>/lib/modules/<abi>/
-#   kernels/6.1-debug.abi        the ABI string, as tools/setup.sh writes
+#   kernels/6.1-debug.abi        the ABI string, as tools/rig/setup.sh writes
 #                                for the Debian kernels
 # The build is skipped when a stamp matches the source package version and
 # the config fragment.  The build time is kept in
@@ -19,9 +19,9 @@
 
 set -eu
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
+top=$(cd "$(dirname "$0")/../../.." && pwd)
 cache=${KSMDEV_CACHE:-$top/.cache}
-frag=$top/tools/debug-kernel/debug.config
+frag=$top/tools/rig/debug-kernel/debug.config
 tarball=/usr/src/linux-source-6.1.tar.xz
 work=$cache/debug-kernel
 jobs=${KSMDEV_JOBS:-$(nproc)}
@@ -29,7 +29,7 @@ jobs=${KSMDEV_JOBS:-$(nproc)}
 say() { echo "debug-kernel: $*"; }
 die() { echo "debug-kernel: $*" >&2; exit 1; }
 
-# Build dependencies (tools/setup.sh has installed the rest).
+# Build dependencies (tools/rig/setup.sh has installed the rest).
 need=
 for p in linux-source-6.1 flex bison bc libelf-dev libssl-dev cpio kmod; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q ' installed$' ||

@@ -18,7 +18,7 @@
 
 set -eu
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../../.." && pwd)
 cache=${KSMDEV_CACHE:-$top/.cache}
 kernels=${KSMDEV_KERNELS:-6.1 6.12}
 
@@ -86,7 +86,7 @@ dkms add -m "$name" -v "$version" >"$tmp/add.log" 2>&1 || {
 fail=0
 for s in $kernels; do
 	abi=$(cat "$cache/kernels/$s.abi" 2>/dev/null) ||
-		die "kernel $s is not set up (no $cache/kernels/$s.abi); run tools/setup.sh"
+		die "kernel $s is not set up (no $cache/kernels/$s.abi); run tools/rig/setup.sh"
 	t0=$(date +%s)
 	if ! dkms build -m "$name" -v "$version" -k "$abi" >"$tmp/build-$abi.log" 2>&1; then
 		cat "$tmp/build-$abi.log" >&2
