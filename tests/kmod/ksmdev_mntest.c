@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ksmdev_mntest - test-only helper for tests/guest/change_pte_notification.
+ * ksmdev_mntest - test-only helper for tests/guest/driver/change_pte_notification.
  *
  * Opening /dev/ksmdev_mntest registers an mmu_notifier on the opener's mm
  * that counts the .change_pte (kernels before 6.9 only) and

@@ -3,9 +3,10 @@
 #
 # guest-run.sh - PID 1 inside the test guest (the host's root, read-only).
 #
-# Loads ksmdev.ko, then by $ktest_mode runs the in-guest tests, the demo or
-# a shell; finally kills every leftover process, unloads the module, copies
-# the kernel log to the results channel and powers off.
+# Loads ksmdev.ko, then by $ktest_mode runs the in-guest tests (group by
+# group: $ktest_groups, or all), the demo or a shell; finally kills every
+# leftover process, unloads the module, copies the kernel log to the
+# results channel and powers off.
 #
 # Results channel (/dev/ttyS1) protocol, one line each, read by run.sh:
 #   KTEST LOG <text>                 free text (shown in demo mode)
@@ -142,12 +143,28 @@ reload_module() {
 
 case "$ktest_mode" in
 test)
-	for t in "$top"/build/tests/guest/* "$top"/tests/guest/*.sh; do
-		[ -x "$t" ] || continue
-		name=$(basename "$t" .sh)
-		echo "$name" | grep -Eq -- "$ktest_filter" || continue
-		echo "$name" | grep -Eq -- "${ktest_skip:-^$}" && continue
-		run_one "$name" "$t"
+	# Group by group: the directories of tests/guest/ but helpers/ (or
+	# the groups run.sh was given), then by name within a group.  A test
+	# is a program built from <group>/<name>.c or a script <group>/<name>.sh.
+	groups=$(echo "${ktest_groups:-}" | tr , ' ')
+	if [ -z "$groups" ]; then
+		for d in "$top"/tests/guest/*/; do
+			d=$(basename "$d")
+			[ "$d" = helpers ] || groups="$groups $d"
+		done
+	fi
+	for g in $groups; do
+		for src in "$top/tests/guest/$g"/*; do
+			case $src in
+			*.c) name=$(basename "$src" .c); t=$top/build/tests/guest/$g/$name ;;
+			*.sh) name=$(basename "$src" .sh); t=$src ;;
+			*) continue ;;
+			esac
+			[ -x "$t" ] || continue
+			echo "$name" | grep -Eq -- "$ktest_filter" || continue
+			echo "$name" | grep -Eq -- "${ktest_skip:-^$}" && continue
+			run_one "$name" "$t"
+		done
 	done
 	;;
 demo)

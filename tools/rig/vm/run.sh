@@ -18,6 +18,8 @@
 #
 # Usage: run.sh --kernel 6.1|6.12 [--mode test|demo|shell|bench]
 #               [--timeout SECS] [--mem MiB] [--smp N] [--cpu MODEL] [--kvm]
+# Environment: KSMDEV_TEST_GROUPS (e.g. "driver"), KSMDEV_TESTS (a regex
+# of test names), KSMDEV_TESTS_SKIP (a regex of names not to run).
 
 set -u
 
@@ -52,6 +54,15 @@ kroot=$cache/kernels/$abi
 vmlinuz=$kroot/boot/vmlinuz-$abi
 ko=$top/build/kmod/$abi/ksmdev.ko
 [ -f "$ko" ] || { echo "run.sh: $ko not built" >&2; exit 1; }
+
+# The test groups to run (directories of tests/guest/), all when empty;
+# the kernel command line carries them comma-separated.
+groups=
+for g in ${KSMDEV_TEST_GROUPS:-}; do
+	[ "$g" != helpers ] && [ -d "$top/tests/guest/$g" ] ||
+		{ echo "run.sh: no test group '$g' in tests/guest/" >&2; exit 2; }
+	groups=${groups:+$groups,}$g
+done
 
 out=$top/build/vm/$abi
 mkdir -p "$out"
@@ -98,7 +109,7 @@ results=$run_dir/results.log
 
 cmdline="console=ttyS0 loglevel=7 panic=-1 oops=panic ktest_mode=$mode ktest_top=$top ktest_ko=$ko \
 ktest_kmod_dir=$top/build/kmod/$abi ktest_kernel=$series \
-ktest_filter=${KSMDEV_TESTS:-.} ktest_skip=${KSMDEV_TESTS_SKIP:-^$} $extra_env"
+ktest_groups=$groups ktest_filter=${KSMDEV_TESTS:-.} ktest_skip=${KSMDEV_TESTS_SKIP:-^$} $extra_env"
 
 qemu=(qemu-system-x86_64 -accel "$accel" -m "$mem" -smp "$smp"
 	-cpu "$cpu" -no-reboot -nodefaults -display none

@@ -12,7 +12,7 @@
  *   ksm-helper wait-scans N SECS          until full_scans grew by N
  *                                         (SECS times $KTEST_SLOW if set)
  *
- * Not a test itself; built to build/tests/preload/ksm-helper.
+ * Not a test itself; built to build/tests/guest/preload/helpers/ksm-helper.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -17,9 +17,9 @@
 # data and exit 0.
 
 set -u
-. "${KTEST_TOP:?KTEST_TOP is not set}/tests/preload/lib.sh"
+. "${KTEST_TOP:?KTEST_TOP is not set}/tests/guest/preload/helpers/lib.sh"
 
-builder=$top/build/tests/preload/arena-builder
+builder=$top/build/tests/guest/preload/helpers/arena-builder
 need "$builder"
 kp_init preload_fork_child
 

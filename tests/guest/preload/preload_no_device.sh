@@ -8,9 +8,9 @@
 # they print without the shim; no area is ever created.
 
 set -u
-. "${KTEST_TOP:?KTEST_TOP is not set}/tests/preload/lib.sh"
+. "${KTEST_TOP:?KTEST_TOP is not set}/tests/guest/preload/helpers/lib.sh"
 
-stress=$top/build/tests/preload/malloc-stress
+stress=$top/build/tests/guest/preload/helpers/malloc-stress
 need "$stress"
 kp_init preload_no_device
 

@@ -9,10 +9,10 @@
 # a program run by it has its heap registered (an area of its pid).
 
 set -u
-. "${KTEST_TOP:?KTEST_TOP is not set}/tests/preload/lib.sh"
+. "${KTEST_TOP:?KTEST_TOP is not set}/tests/guest/preload/helpers/lib.sh"
 
 run=$top/tools/ksmdev-run
-builder=$top/build/tests/preload/arena-builder
+builder=$top/build/tests/guest/preload/helpers/arena-builder
 need "$run" "$builder"
 kp_init preload_ksmdev_run
 

@@ -24,7 +24,7 @@
 # The programs themselves are not changed.
 
 set -u
-. "${KTEST_TOP:?KTEST_TOP is not set}/tests/preload/lib.sh"
+. "${KTEST_TOP:?KTEST_TOP is not set}/tests/guest/preload/helpers/lib.sh"
 
 kp_init preload_real_programs
 command -v python3 >/dev/null || skip "no python3"

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# lib.sh - shell helpers of the preload tests (tests/guest/preload_*.sh).
+# lib.sh - shell helpers of the preload tests (tests/guest/preload/*.sh).
 # Sourced, not run.  Sets $top, $shim, $helper, $tmp; kills what the test
 # started (pids in $kp_pids), stops the scanner and removes $tmp on exit.
 #
@@ -9,7 +9,7 @@
 
 top=${KTEST_TOP:?KTEST_TOP is not set}
 shim=$top/build/lib/libksmdev-preload.so
-helper=$top/build/tests/preload/ksm-helper
+helper=$top/build/tests/guest/preload/helpers/ksm-helper
 sysfs=/sys/kernel/mm/ksmdev
 kp_pids=
 

@@ -14,9 +14,9 @@
 # left.
 
 set -u
-. "${KTEST_TOP:?KTEST_TOP is not set}/tests/preload/lib.sh"
+. "${KTEST_TOP:?KTEST_TOP is not set}/tests/guest/preload/helpers/lib.sh"
 
-stress=$top/build/tests/preload/malloc-stress
+stress=$top/build/tests/guest/preload/helpers/malloc-stress
 need "$stress"
 kp_init preload_stress_identical_output
 
