@@ -55,6 +55,7 @@ GUEST_TESTS     := $(patsubst tests/guest/%.c,$(BUILD)/tests/guest/%,$(GUEST_TES
 GUEST_HELPER    := tests/guest/helpers/ktest.c
 UNIT_TEST_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS      := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_TEST_SRCS))
+UNIT_SCRIPTS    := $(wildcard tests/unit/*.sh)
 
 .PHONY: all module userspace guest-tests unit-tests check check-debug check-debug-quick unit-check vm-check package-check preload stress \
 	demo vm-shell setup clean sparse lib install uninstall examples ksmctl bench bench-quick
@@ -245,7 +246,15 @@ $(BUILD)/tests/guest/preload/helpers/%: tests/guest/preload/helpers/%.c include/
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -lpthread
 
-unit-tests: $(UNIT_TESTS)
+unit-tests: $(UNIT_TESTS) $(BUILD)/tests/unit/helpers/libksmdev-preload-mock.so $(PRELOAD_HELPERS)
+
+# The shim with a mock /dev/ksm linked in (tests/unit/helpers/mock-ksm.c):
+# its syscall() calls go to the mock (preload_mock_device.sh).
+$(BUILD)/tests/unit/helpers/libksmdev-preload-mock.so: lib/preload/ksmdev-preload.c \
+		tests/unit/helpers/mock-ksm.c include/uapi/linux/ksmdev.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -fvisibility=hidden -fPIC -shared \
+		-Wl,--wrap=syscall -o $@ $(filter %.c,$^) -lpthread
 
 $(BUILD)/tests/guest/%: tests/guest/%.c $(GUEST_HELPER) tests/guest/helpers/ktest.h \
 		include/uapi/linux/ksmdev.h
@@ -328,9 +337,9 @@ setup:
 	@tools/rig/setup.sh
 
 unit-check: unit-tests
-	@fail=0; for t in $(UNIT_TESTS); do \
-		if $$t >$$t.log 2>&1; then echo "unit: PASS $$(basename $$t)"; \
-		else echo "unit: FAIL $$(basename $$t)"; cat $$t.log; fail=1; fi; \
+	@fail=0; for t in $(UNIT_TESTS) $(UNIT_SCRIPTS); do n=$$(basename $$t .sh); \
+		if $$t >$(BUILD)/tests/unit/$$n.log 2>&1; then echo "unit: PASS $$n"; \
+		else echo "unit: FAIL $$n"; cat $(BUILD)/tests/unit/$$n.log; fail=1; fi; \
 	done; exit $$fail
 
 # Build the module for each test kernel, then boot each kernel once and

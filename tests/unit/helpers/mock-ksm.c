@@ -14,7 +14,9 @@
  * a mapping the shim missed the munmap of shows up there, and so do, by
  * design, the brk coverage ahead of the break and deleted arena heaps not
  * yet noticed (64 MiB).
- * Not a test itself.
+ * Not a test itself: built into the shim as
+ * build/tests/unit/helpers/libksmdev-preload-mock.so, which
+ * tests/unit/preload_mock_device.sh runs programs under.
  */
 #include <errno.h>
 #include <fcntl.h>
