@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# ksmdev.ko, built by the kernel's Kbuild (driver/Kbuild): in place
+# against KDIR (`make module`, `make sparse`), or out of tree for each test
+# kernel, build/kmod/<abi>/ksmdev.ko with the test-only modules of
+# tests/kmod/ in build/kmod/<abi>/test/ (`make kmods`, and the guest runs).
+# Included by the top-level Makefile.
+
+.PHONY: module sparse kmods
+
+RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
+DEFAULT_ABI   = $(shell cat $(KSMDEV_CACHE)/kernels/6.1.abi 2>/dev/null)
+ifeq ($(wildcard $(RUNNING_KDIR)/Makefile),)
+KDIR ?= /usr/src/linux-headers-$(DEFAULT_ABI)
+else
+KDIR ?= $(RUNNING_KDIR)
+endif
+
+# What Kbuild builds the driver from (also what install-dkms ships).
+DRIVER_SRCS   := driver/Kbuild $(filter-out %.mod.c,$(wildcard driver/*.c)) $(wildcard driver/*.h)
+TEST_KMOD_SRCS := $(wildcard tests/kmod/Kbuild tests/kmod/*.c)
+
+# $(call kbuild,KERNEL_TREE,MODULE_DIR): Kbuild for the modules in
+# MODULE_DIR; the driver's Kbuild finds the uapi header through KSMDEV_TOP.
+kbuild = $(MAKE) -C $(1) M=$(2) KSMDEV_TOP=$(TOP)
+
+# Kernel tree for an ABI: the debug kernel's build tree in the cache, or the
+# Debian headers package.
+kdir_of = $(if $(wildcard $(KSMDEV_CACHE)/kernels/$(1)/build/Makefile),$(KSMDEV_CACHE)/kernels/$(1)/build,/usr/src/linux-headers-$(1))
+
+module:
+	@test -f $(KDIR)/Makefile || { echo "make: no kernel headers at KDIR=$(KDIR);" \
+		"install linux-headers-\$$(uname -r) or run tools/rig/setup.sh" >&2; exit 1; }
+	$(call kbuild,$(KDIR),$(TOP)/driver) modules
+
+sparse:
+	$(call kbuild,$(KDIR),$(TOP)/driver) C=2 modules
+
+kmods:
+	@for s in $(KSMDEV_KERNELS); do \
+		abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) || exit 1; \
+		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko || exit 1; \
+	done
+
+# Out of tree: symbolic links to the sources in build/kmod/<abi>/.
+$(BUILD)/kmod/%/ksmdev.ko: $(DRIVER_SRCS) include/uapi/linux/ksmdev.h $(TEST_KMOD_SRCS)
+	@mkdir -p $(dir $@)/test
+	@rm -f $(dir $@)*.mod.c
+	@ln -sf $(addprefix $(TOP)/,$(DRIVER_SRCS)) $(dir $@)
+	$(call kbuild,$(call kdir_of,$*),$(dir $@)) -s modules
+ifneq ($(wildcard tests/kmod/Kbuild),)
+	@ln -sf $(addprefix $(TOP)/,$(TEST_KMOD_SRCS)) $(dir $@)test/
+	$(call kbuild,$(call kdir_of,$*),$(dir $@)test) -s modules
+endif
