@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # ksmdev top-level build: the variables every part shares, then one
-# fragment per part, each next to what it builds.
+# fragment per part, each next to what it builds.  `make help` lists the
+# targets and knobs (from the `## ` comments in these files).
 #
 #   lib/lib.mk               libksmdev and the preload shim
 #   examples/examples.mk     the example program
@@ -17,12 +18,16 @@
 TOP        := $(CURDIR)
 BUILD      := $(TOP)/build
 
+## KSMDEV_CACHE: where setup keeps the test kernels (default .cache/)
 KSMDEV_CACHE ?= $(TOP)/.cache
 export KSMDEV_CACHE
+## KSMDEV_KERNELS: the test kernels guest runs boot (default "6.1 6.12")
 KSMDEV_KERNELS ?= 6.1 6.12
 export KSMDEV_KERNELS
+## KSMDEV_TEST_GROUPS: guest test groups to run (directories of tests/guest/; default all)
 KSMDEV_TEST_GROUPS ?=
 export KSMDEV_TEST_GROUPS
+## KSMDEV_TESTS: a regex; only the guest tests whose name matches run
 KSMDEV_TESTS ?=
 export KSMDEV_TESTS
 
@@ -36,6 +41,7 @@ CPPFLAGS += -I$(TOP)/include/uapi -I$(TOP)/lib/include -D_GNU_SOURCE
 VERSION    := 1.0.0
 SOMAJOR    := 1
 
+## PREFIX, LIBDIR, INCLUDEDIR, MANDIR, DESTDIR...: where install puts things
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
@@ -43,9 +49,9 @@ MANDIR     ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR    ?=
 
-.PHONY: all userspace clean
+.PHONY: all userspace help clean
 
-all: module userspace
+all: module userspace ## the driver for KDIR, the library, tools and tests
 
 include lib/lib.mk
 include examples/examples.mk
@@ -55,8 +61,14 @@ include tests/tests.mk
 include packaging/install.mk
 include tools/rig/rig.mk
 
-userspace: lib examples ksmctl preload guest-tests unit-tests
+userspace: lib examples ksmctl preload guest-tests unit-tests ## everything but the driver
 
-clean:
+help: ## this list
+	@echo "Targets:"
+	@awk -F ':.*## ' '/^[a-z][^:=]*:.*## / { printf "  %-22s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo "Knobs (make NAME=value, or the environment):"
+	@sed -n 's/^## \([A-Z][A-Za-z_, .]*\): \(.*\)/  \1: \2/p' $(MAKEFILE_LIST)
+
+clean: ## remove build/ and the in-place module build
 	rm -rf $(BUILD)
 	-$(call kbuild,$(KDIR),$(TOP)/driver) -s clean 2>/dev/null

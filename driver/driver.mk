@@ -8,6 +8,7 @@
 
 .PHONY: module sparse kmods
 
+## KDIR: the headers `make module` builds against (the running kernel's, else 6.1's)
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 DEFAULT_ABI   = $(shell cat $(KSMDEV_CACHE)/kernels/6.1.abi 2>/dev/null)
 ifeq ($(wildcard $(RUNNING_KDIR)/Makefile),)
@@ -28,15 +29,15 @@ kbuild = $(MAKE) -C $(1) M=$(2) KSMDEV_TOP=$(TOP)
 # Debian headers package.
 kdir_of = $(if $(wildcard $(KSMDEV_CACHE)/kernels/$(1)/build/Makefile),$(KSMDEV_CACHE)/kernels/$(1)/build,/usr/src/linux-headers-$(1))
 
-module:
+module: ## driver/ksmdev.ko, in place, against exactly KDIR
 	@test -f $(KDIR)/Makefile || { echo "make: no kernel headers at KDIR=$(KDIR);" \
 		"install linux-headers-\$$(uname -r) or run tools/rig/setup.sh" >&2; exit 1; }
 	$(call kbuild,$(KDIR),$(TOP)/driver) modules
 
-sparse:
+sparse: ## the driver under sparse (C=2), against KDIR
 	$(call kbuild,$(KDIR),$(TOP)/driver) C=2 modules
 
-kmods:
+kmods: ## ksmdev.ko and the test modules per KSMDEV_KERNELS kernel (build/kmod/)
 	@for s in $(KSMDEV_KERNELS); do \
 		abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) || exit 1; \
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko || exit 1; \

@@ -8,7 +8,7 @@
 
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
-examples: $(EXAMPLES)
+examples: $(EXAMPLES) ## the example program, the demo and bench programs
 
 $(BUILD)/examples/%: examples/%.c $(LIB_SO)
 	@mkdir -p $(dir $@)

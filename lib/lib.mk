@@ -30,7 +30,7 @@ LINK_SHIM = $(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -fvisibility=hidden -
 PC_SUBST = sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(LIBDIR)|' \
 	-e 's|@includedir@|$(INCLUDEDIR)|' -e 's|@version@|$(VERSION)|' libksmdev.pc.in
 
-lib: $(LIB_SO) $(LIB_A) $(BUILD)/lib/libksmdev.pc
+lib: $(LIB_SO) $(LIB_A) $(BUILD)/lib/libksmdev.pc ## libksmdev.so, libksmdev.a, libksmdev.pc (build/lib/)
 
 $(LIB_PIC_O): $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
@@ -54,7 +54,7 @@ $(BUILD)/lib/libksmdev.pc: libksmdev.pc.in Makefile lib/lib.mk
 	$(PC_SUBST) >$@
 
 # The LD_PRELOAD shim (see lib/preload/ksmdev-preload.c).
-preload: $(SHIM)
+preload: $(SHIM) ## the LD_PRELOAD shim libksmdev-preload.so (build/lib/)
 
 $(SHIM): lib/preload/ksmdev-preload.c include/uapi/linux/ksmdev.h
 	@mkdir -p $(dir $@)

@@ -26,11 +26,11 @@ MAN_PRELOAD  := $(wildcard man/man8/ksmdev-run.8 man/man7/ksmdev-preload.7)
 .PHONY: install install-lib install-ksmctl install-preload install-conf install-dkms \
 	uninstall uninstall-lib uninstall-ksmctl uninstall-preload uninstall-conf uninstall-dkms
 
-install: install-lib install-ksmctl install-preload install-conf
-uninstall: uninstall-lib uninstall-ksmctl uninstall-preload uninstall-conf
+install: install-lib install-ksmctl install-preload install-conf ## install-lib, -ksmctl, -preload and -conf
+uninstall: uninstall-lib uninstall-ksmctl uninstall-preload uninstall-conf ## what install put
 
 # The .pc file is written for the PREFIX/LIBDIR given to install.
-install-lib: $(LIB_SO) $(LIB_A)
+install-lib: $(LIB_SO) $(LIB_A) ## the library, its headers, libksmdev.pc, man pages 3 and 7
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
@@ -45,7 +45,7 @@ install-lib: $(LIB_SO) $(LIB_A)
 	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 
 # build/install/ksmctl: the copy without an rpath into build/ (`make ksmctl`).
-install-ksmctl: $(BUILD)/install/ksmctl
+install-ksmctl: $(BUILD)/install/ksmctl ## ksmctl to SBINDIR, ksmctl(8)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(BUILD)/install/ksmctl $(DESTDIR)$(SBINDIR)/ksmctl
 	install -m 644 $(MAN_KSMCTL) $(DESTDIR)$(MANDIR)/man8/
@@ -53,7 +53,7 @@ install-ksmctl: $(BUILD)/install/ksmctl
 # The shim goes to a directory of its own (no SONAME: it is no library to
 # link with, and the linker's directories are for those); ksmdev-run is
 # told where.
-install-preload: $(SHIM) tools/ksmdev-run
+install-preload: $(SHIM) tools/ksmdev-run ## the shim to PRELOADDIR, ksmdev-run to BINDIR, their man pages
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PRELOADDIR)
 	install -m 644 $(SHIM) $(DESTDIR)$(PRELOADDIR)/
 	sed -e 's|@LIBDIR@|$(PRELOADDIR)|g' tools/ksmdev-run >$(DESTDIR)$(BINDIR)/ksmdev-run
@@ -62,14 +62,14 @@ install-preload: $(SHIM) tools/ksmdev-run
 		install -D -m 644 man/$$m $(DESTDIR)$(MANDIR)/$$m || exit 1; done
 
 # The device's group and mode for udev; the module parameters, commented out.
-install-conf:
+install-conf: ## the udev rule, modprobe.d/ksmdev.conf
 	install -d $(DESTDIR)$(UDEVDIR) $(DESTDIR)$(SYSCONFDIR)/modprobe.d
 	install -m 644 udev/60-ksmdev.rules $(DESTDIR)$(UDEVDIR)/60-ksmdev.rules
 	install -m 644 packaging/modprobe.d/ksmdev.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/ksmdev.conf
 
 # Then: sudo dkms install ksmdev/$(VERSION).  modules-load.d comes with it:
 # only an installed module can be loaded at boot.
-install-dkms:
+install-dkms: ## the DKMS source tree to DKMSDIR, modules-load.d/ksmdev.conf
 	install -d $(DESTDIR)$(DKMSDIR)/driver $(DESTDIR)$(DKMSDIR)/include/uapi/linux \
 		$(DESTDIR)$(SYSCONFDIR)/modules-load.d
 	install -m 644 dkms.conf $(DESTDIR)$(DKMSDIR)/dkms.conf
@@ -78,7 +78,7 @@ install-dkms:
 	install -m 644 packaging/modules-load.d/ksmdev.conf \
 		$(DESTDIR)$(SYSCONFDIR)/modules-load.d/ksmdev.conf
 
-uninstall-lib:
+uninstall-lib: ## what install-lib put
 	rm -f $(DESTDIR)$(LIBDIR)/libksmdev.so.$(VERSION) \
 	      $(DESTDIR)$(LIBDIR)/libksmdev.so.$(SOMAJOR) \
 	      $(DESTDIR)$(LIBDIR)/libksmdev.so $(DESTDIR)$(LIBDIR)/libksmdev.a \
@@ -87,18 +87,18 @@ uninstall-lib:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3))) \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
 
-uninstall-ksmctl:
+uninstall-ksmctl: ## what install-ksmctl put
 	rm -f $(DESTDIR)$(SBINDIR)/ksmctl $(DESTDIR)$(MANDIR)/man8/$(notdir $(MAN_KSMCTL))
 
-uninstall-preload:
+uninstall-preload: ## what install-preload put
 	rm -f $(DESTDIR)$(BINDIR)/ksmdev-run $(DESTDIR)$(PRELOADDIR)/libksmdev-preload.so \
 	      $(addprefix $(DESTDIR)$(MANDIR)/,$(MAN_PRELOAD:man/%=%))
 	rmdir $(DESTDIR)$(PRELOADDIR) 2>/dev/null || true
 
-uninstall-conf:
+uninstall-conf: ## what install-conf put
 	rm -f $(DESTDIR)$(UDEVDIR)/60-ksmdev.rules $(DESTDIR)$(SYSCONFDIR)/modprobe.d/ksmdev.conf
 
 # After `sudo dkms remove ksmdev/$(VERSION) --all`.
-uninstall-dkms:
+uninstall-dkms: ## what install-dkms put
 	rm -rf $(DESTDIR)$(DKMSDIR)
 	rm -f $(DESTDIR)$(SYSCONFDIR)/modules-load.d/ksmdev.conf

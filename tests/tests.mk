@@ -19,7 +19,7 @@ GUEST_HELPER    := tests/guest/helpers/ktest.c
 # with no ksmdev code, and ksm-helper for driving the device.
 PRELOAD_HELPERS := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/guest/preload/helpers/*.c))
 
-guest-tests: $(GUEST_TESTS) $(PRELOAD_HELPERS)
+guest-tests: $(GUEST_TESTS) $(PRELOAD_HELPERS) ## the guest test programs (build/tests/guest/<group>/)
 
 $(BUILD)/tests/guest/%: tests/guest/%.c $(GUEST_HELPER) tests/guest/helpers/ktest.h \
 		include/uapi/linux/ksmdev.h
@@ -37,7 +37,7 @@ UNIT_TESTS      := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_TEST_S
 UNIT_SCRIPTS    := $(wildcard tests/unit/*.sh)
 MOCK_SHIM       := $(BUILD)/tests/unit/helpers/libksmdev-preload-mock.so
 
-unit-tests: $(UNIT_TESTS) $(MOCK_SHIM) $(PRELOAD_HELPERS)
+unit-tests: $(UNIT_TESTS) $(MOCK_SHIM) $(PRELOAD_HELPERS) ## the unit test programs (build/tests/unit/)
 
 # Unit tests of the library link its object with the kernel side (open,
 # ioctl, close) replaced at link time by the test's __wrap_ functions.
@@ -67,7 +67,7 @@ $(MOCK_SHIM): lib/preload/ksmdev-preload.c tests/unit/helpers/mock-ksm.c \
 
 # Each unit test, program or script, on the host; its output in
 # build/tests/unit/<name>.log, shown when it fails.
-unit-check: unit-tests
+unit-check: unit-tests ## run the unit tests
 	@fail=0; for t in $(UNIT_TESTS) $(UNIT_SCRIPTS); do n=$$(basename $$t .sh); \
 		if $$t >$(BUILD)/tests/unit/$$n.log 2>&1; then echo "unit: PASS $$n"; \
 		else echo "unit: FAIL $$n"; cat $(BUILD)/tests/unit/$$n.log; fail=1; fi; \

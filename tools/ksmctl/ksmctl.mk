@@ -15,7 +15,7 @@ KSMCTL_HDRS := $(wildcard tools/ksmctl/*.h)
 KSMCTL_LINK  = $(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -std=gnu11 -o $@ $(KSMCTL_SRCS) \
 	$(LIB_LDLIBS)
 
-ksmctl: $(BUILD)/tools/ksmctl $(BUILD)/install/ksmctl
+ksmctl: $(BUILD)/tools/ksmctl $(BUILD)/install/ksmctl ## ksmctl, to run from the tree and to install
 
 $(BUILD)/tools/ksmctl $(BUILD)/install/ksmctl: $(KSMCTL_SRCS) $(KSMCTL_HDRS) $(LIB_HDRS) $(LIB_SO)
 	@mkdir -p $(dir $@)

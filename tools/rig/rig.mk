@@ -8,6 +8,7 @@
 .PHONY: setup check vm-check package-check demo vm-shell bench bench-quick stress \
 	check-debug check-debug-quick guest-build
 
+## KSMDEV_PARALLEL: vm-check boots the kernels side by side when set
 KSMDEV_PARALLEL ?=
 
 RUN_VM := tools/rig/vm/run.sh
@@ -23,14 +24,14 @@ $(BUILD)/tools/ksmdev-bench: tools/rig/bench/ksmdev-bench.c $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(LINK_WITH_LIB)
 
-setup:
+setup: ## install the build's packages, fetch the test kernels into KSMDEV_CACHE
 	@tools/rig/setup.sh
 
 # What a guest uses of the tree besides the module: the guest sees the
 # host's / and runs the programs where the build put them.
-guest-build: lib examples ksmctl preload guest-tests
+guest-build: lib examples ksmctl preload guest-tests ## everything a guest run uses but the module
 
-check: setup
+check: setup ## setup, build, unit tests, package checks, guest tests on each kernel
 	@$(MAKE) -s userspace
 	@$(MAKE) -s unit-check
 	@$(MAKE) -s package-check
@@ -42,7 +43,7 @@ check: setup
 # long enough to trip the guest's lockup detectors).  KSMDEV_PARALLEL=1
 # boots them side by side instead (faster on machines with more cores);
 # every output line says which kernel it is from.
-vm-check: guest-build kmods
+vm-check: guest-build kmods ## the guest tests on each KSMDEV_KERNELS kernel
 	@mkdir -p $(BUILD)/vm; fail=0; \
 	for s in $(KSMDEV_KERNELS); do \
 		if [ -z "$(KSMDEV_PARALLEL)" ]; then \
@@ -61,31 +62,34 @@ vm-check: guest-build kmods
 # The driver through DKMS for each test kernel; the Debian packages built,
 # checked with lintian, and (as root) installed into a throw-away copy of
 # / and purged.
-package-check:
+package-check: ## DKMS build for each kernel, the Debian packages and lintian
 	@tools/rig/package/dkms-check.sh
 	@tools/rig/package/deb-check.sh
 
 # The first kernel of KSMDEV_KERNELS only.
 GUEST_KERNEL = $(firstword $(KSMDEV_KERNELS))
 
-demo: setup
+demo: setup ## boot the first kernel, show merging
 	@$(MAKE) -s guest-build kmods KSMDEV_KERNELS=$(GUEST_KERNEL)
 	@$(RUN_VM) --kernel $(GUEST_KERNEL) --mode demo
 
-vm-shell: setup
+vm-shell: setup ## an interactive guest (first kernel) with the module loaded
 	@$(MAKE) -s guest-build kmods KSMDEV_KERNELS=$(GUEST_KERNEL)
 	@$(RUN_VM) --kernel $(GUEST_KERNEL) --mode shell
 
 # Benchmarks against in-kernel KSM (not part of check); bench-quick is short.
+bench: ## ksmdev against in-kernel KSM on each kernel (not in check)
+bench-quick: ## a short bench
 bench bench-quick: setup
 	@$(MAKE) -s lib examples kmods
 	@tools/rig/bench/run.sh $(if $(filter bench-quick,$@),quick,all)
 
 # Long reliability runs: the stress, fuzz and resource tests with a longer
 # stress duration (seconds) and more fuzzed ioctls, on each kernel.
+## DURATION, CALLS: stress's seconds of stress_integrity and fuzzed ioctls (600, 200000)
 DURATION ?= 600
 CALLS    ?= 200000
-stress: setup
+stress: setup ## long stress, fuzz and resource runs on each kernel (not in check)
 	@$(MAKE) -s guest-build kmods
 	@fail=0; for s in $(KSMDEV_KERNELS); do \
 		KSMDEV_TESTS='^stress_|^fuzz_|^resources_' $(RUN_VM) --kernel $$s \
@@ -106,6 +110,8 @@ stress: setup
 # kernels) and the kmemleak scan after rmmod.  Measured on the 2-core
 # machine (2026-12-01): the quick run 14 minutes, the tests it leaves out
 # another 20, so the whole suite about 34 minutes.
+check-debug: ## the guest tests on the KASAN/lockdep/kmemleak 6.1 kernel
+check-debug-quick: ## the same, the driver group only (CI)
 check-debug check-debug-quick: setup
 	@$(MAKE) -s guest-build
 	@tools/rig/debug-kernel/build.sh
