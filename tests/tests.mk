@@ -19,7 +19,14 @@ GUEST_HELPER    := tests/guest/helpers/ktest.c
 # with no ksmdev code, and ksm-helper for driving the device.
 PRELOAD_HELPERS := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/guest/preload/helpers/*.c))
 
+# A test directly in tests/guest/ is in no group: the runner would never
+# run it.
+STRAY_GUEST_TESTS := $(wildcard tests/guest/*.c tests/guest/*.sh)
+
 guest-tests: $(GUEST_TESTS) $(PRELOAD_HELPERS) ## the guest test programs (build/tests/guest/<group>/)
+ifneq ($(STRAY_GUEST_TESTS),)
+	@echo "make: $(STRAY_GUEST_TESTS): not in a group; move to tests/guest/<group>/" >&2; exit 1
+endif
 
 $(BUILD)/tests/guest/%: tests/guest/%.c $(GUEST_HELPER) tests/guest/helpers/ktest.h \
 		include/uapi/linux/ksmdev.h
