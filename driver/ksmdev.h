@@ -25,6 +25,19 @@
  * Lock order: ksm_lock -> mmap_lock (read, or write inside
  * mmu_notifier_get) -> page lock -> page-table lock -> slot->pending_lock.
  * Only one mm's mmap_lock is ever held at a time.
+ *
+ * Layering (bottom up; each file uses only the files above it):
+ *   compat.c
+ *   pagetable.c
+ *   tables.c
+ *   items.c
+ *   merge.c
+ *   unmerge.c
+ *   scan.c
+ *   region.c
+ *   stats.c
+ *   main.c
+ *
  */
 #ifndef KSMDEV_INTERNAL_H
 #define KSMDEV_INTERNAL_H
@@ -123,19 +136,6 @@ struct ksm_stable {
 	unsigned long nr_items;
 };
 
-extern struct mutex ksm_lock;
-extern struct ksm_counters ksm_global;
-extern unsigned long ksm_full_scans;
-extern unsigned long ksm_cap_refusals;
-extern unsigned long ksm_pages_skipped;
-extern bool ksm_smart_scan;
-extern bool ksm_use_zero_pages;
-extern bool ksm_autotune;
-extern unsigned int ksm_target_scan_ms;
-extern unsigned int ksm_max_cpu_permille;
-extern unsigned long ksm_last_scan_ms;
-extern unsigned long ksm_cpu_permille;
-
 /* The user domains: bit 63 set, the uid below. */
 #define KSM_USER_DOMAIN_BIT	(1ULL << 63)
 
@@ -143,29 +143,16 @@ static inline u64 ksm_item_domain(const struct ksm_item *item)
 {
 	return item->region->area->domain;
 }
-extern unsigned int ksm_max_kernel_pages;
-extern unsigned int ksm_regions_per_fd;
-extern bool ksm_run;
-extern unsigned int ksm_pages_to_scan;
-extern unsigned int ksm_sleep_usecs;
-extern unsigned int ksm_settings_gen;
 
-/* scan.c */
-int ksm_scan_init(void);
-void ksm_scan_exit(void);
-void ksm_scan_wake(void);
-void ksm_scan_region_added(struct ksm_region *region);
-void ksm_scan_region_removing(struct ksm_region *region);
-void ksm_forget_range(struct ksm_region *region, unsigned long start,
-		      unsigned long end);
-void ksm_revalidate_range(struct ksm_region *region, unsigned long start,
-			  unsigned long end);
-int ksm_unmerge_range(struct ksm_region *region);
-long ksm_merge_area_now(struct ksm_area *area);
-bool ksm_vma_mergeable(struct vm_area_struct *vma);
-bool ksm_own_context(void);
+static inline unsigned long ksm_item_index(struct ksm_region *region, unsigned long addr)
+{
+	return (addr - region->start) >> PAGE_SHIFT;
+}
 
 /* pagetable.c */
+extern int ksm_notifier_owner;
+struct page *ksm_pte_page(pte_t pte);
+pmd_t *ksm_pte_table(struct mm_struct *mm, unsigned long addr);
 struct page *ksm_next_page(struct vm_area_struct *vma, unsigned long *addr,
 			   unsigned long end);
 /* Between page_wrprotect() and replace_page()/page_wrprotect_undo(). */
@@ -203,21 +190,112 @@ void page_wrprotect_undo(struct ksm_wp *wp);
 void replace_page(struct page *page, struct page *kpage, struct ksm_wp *wp);
 void replace_page_zero(struct page *page, struct ksm_wp *wp);
 bool ksm_pte_maps_zero(struct vm_area_struct *vma, unsigned long addr);
-int ksm_break_cow(struct vm_area_struct *vma, unsigned long addr);
-int ksm_unshare_kpages(struct vm_area_struct *vma, unsigned long *addr,
-		       unsigned long end);
 int ksm_collect_kpages(struct vm_area_struct *vma, unsigned long *addr,
 		       unsigned long end, unsigned long *found,
 		       struct page **kpages, int max);
-extern int ksm_notifier_owner;
 
-/* notifier.c */
+/* tables.c */
+extern struct mutex ksm_lock;
+extern struct ksm_counters ksm_global;
+extern unsigned long ksm_full_scans;
+extern unsigned long ksm_nr_items;
+extern unsigned int ksm_seq;
+extern struct ksm_stable *ksm_recent;
+extern bool ksm_recent_run;
+void ksm_item_set_state(struct ksm_item *item, enum ksm_item_state state);
+void ksm_unstable_unhash(struct ksm_item *item);
+void ksm_unstable_insert(struct ksm_item *item);
+void ksm_unstable_reset(void);
+bool ksm_unstable_has_candidate(struct ksm_item *item);
+struct hlist_head *ksm_unstable_bucket(u64 sum, u64 domain);
+struct hlist_head *ksm_stable_bucket(u64 sum, u64 domain);
+void ksm_stable_resize(void);
+struct ksm_stable *ksm_stable_find_kpage(u64 sum, u64 domain, struct page *kpage);
+struct ksm_stable *ksm_stable_new(struct page *kpage, u64 sum, u64 domain);
+void ksm_stable_free(struct ksm_stable *node);
+void ksm_recent_set(struct ksm_stable *node);
+void ksm_stable_attach(struct ksm_stable *node, struct ksm_item *item);
+void ksm_stable_detach(struct ksm_item *item);
+int ksm_tables_init(void);
+void ksm_tables_exit(void);
+
+/* items.c */
+bool ksm_vma_mergeable(struct vm_area_struct *vma);
+void ksm_zero_count(struct ksm_region *region, long delta);
+void ksm_zero_forget(struct ksm_region *region, unsigned long start,
+		     unsigned long end);
+struct ksm_item *ksm_item_get(struct ksm_region *region, unsigned long addr);
+void ksm_item_free(struct ksm_item *item);
+void ksm_forget_region(struct ksm_region *region);
+void ksm_forget_range(struct ksm_region *region, unsigned long start,
+		      unsigned long end);
+struct page *ksm_item_page(struct ksm_item *item);
+void ksm_revalidate_range(struct ksm_region *region, unsigned long start,
+			  unsigned long end);
+int ksm_items_init(void);
+void ksm_items_exit(void);
+
+/* merge.c */
+extern unsigned int ksm_max_kernel_pages;
+extern bool ksm_smart_scan;
+extern bool ksm_use_zero_pages;
+extern unsigned long ksm_cap_refusals;
+extern unsigned long ksm_pages_skipped;
+/*
+ * The mm of the page being looked at stays locked from finding the page
+ * through a merge into the stable table; looking at candidates in the
+ * unstable table (other mms) needs it unlocked first.
+ */
+struct ksm_scan_ctx {
+	struct mm_struct *mm;
+	struct vm_area_struct *vma;
+	bool sync;		/* KSM_MERGE_NOW: no back-off, no volatility gate */
+	unsigned long *cursor;	/* where ksm_region_next() goes on */
+	unsigned int budget;	/* pages a batch may take beyond the current one */
+	unsigned int extra;	/* pages the last batch took beyond it */
+};
+void ksm_ctx_unlock(struct ksm_scan_ctx *ctx);
+void ksm_cmp_and_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
+		       struct page *page);
+int ksm_merge_init(void);
+
+/* unmerge.c */
+extern struct task_struct *ksm_unmerge_task;
+int ksm_unmerge_range(struct ksm_region *region);
+
+/* scan.c */
+extern unsigned int ksm_pages_to_scan;
+extern unsigned int ksm_sleep_usecs;
+extern bool ksm_run;
+extern bool ksm_autotune;
+extern unsigned int ksm_target_scan_ms;
+extern unsigned int ksm_max_cpu_permille;
+extern unsigned long ksm_last_scan_ms;
+extern unsigned long ksm_cpu_permille;
+extern unsigned int ksm_settings_gen;
+int ksm_scan_init(void);
+void ksm_scan_exit(void);
+void ksm_scan_wake(void);
+void ksm_scan_region_added(struct ksm_region *region);
+void ksm_scan_region_removing(struct ksm_region *region);
+long ksm_merge_area_now(struct ksm_area *area);
+bool ksm_own_context(void);
+
+/* region.c */
+extern unsigned int ksm_regions_per_fd;
 struct ksm_mm_slot *ksm_slot_get(struct mm_struct *mm);
 void ksm_slot_put(struct ksm_mm_slot *slot);
 void ksm_process_pending(void);
 void ksm_notifier_exit(void);
-
-/* main.c */
 void ksm_region_destroy(struct ksm_region *region);
+long ksm_region_add(struct ksm_area *area, struct mm_struct *mm,
+		    unsigned long start, unsigned long end);
+long ksm_remove_region(struct ksm_area *area, unsigned long start);
+
+/* stats.c */
+void ksm_fill_stats(struct ksm_stats *st, const struct ksm_counters *c,
+		    bool global);
+int ksm_sysfs_init(void);
+void ksm_sysfs_exit(void);
 
 #endif /* KSMDEV_INTERNAL_H */

@@ -3,8 +3,10 @@
  * ksmdev - /dev/ksm: merge identical pages of registered memory regions.
  *
  * This file: the misc device /dev/ksm and its ioctls, the shared memory
- * area (SMA) file descriptors and their regions, statistics in sysfs,
- * module parameters, load and unload.
+ * area (SMA) file descriptors and their ioctls, merge-domain policy, load and
+ * unload.  It parses and checks what userspace passes and calls the layers
+ * below (see ksmdev.h for the reading order): region.c for regions,
+ * scan.c for the scanner, stats.c for statistics.
  *
  * The ABI is the 2009 /dev/ksm one (include/uapi/linux/ksmdev.h): a
  * process opens /dev/ksm, creates an SMA (a new anon-inode fd), registers
@@ -12,9 +14,10 @@
  * gives every merged page of it a private copy again.  The scanner
  * (scan.c) does the merging.
  *
- * Locking: ksm_lock (scan.c) protects areas, regions, slots' region trees
- * and all counters (which statistics read without it, word by word).  Scanner settings are written under it and read by the
- * scanner with READ_ONCE().  See ksmdev.h for the full order.
+ * Locking: ksm_lock (tables.c) protects the list of areas and each area's
+ * regions.  Scanner settings are written under it and read by the scanner
+ * with READ_ONCE().  No user copy happens with it held.  See ksmdev.h for
+ * the full order.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,13 +26,11 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/kobject.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include <linux/sysfs.h>
 #include <linux/uaccess.h>
 #include "ksmdev.h"
 #include "compat.h"
@@ -38,74 +39,14 @@ static bool run_param;
 module_param_named(run, run_param, bool, 0444);
 MODULE_PARM_DESC(run, "start the scanner at load (default 0)");
 
-unsigned int ksm_pages_to_scan = 100;
-module_param_named(pages_to_scan, ksm_pages_to_scan, uint, 0444);
-MODULE_PARM_DESC(pages_to_scan, "initial pages per scanner batch (default 100)");
-
-unsigned int ksm_sleep_usecs = 20000;
-module_param_named(sleep, ksm_sleep_usecs, uint, 0444);
-MODULE_PARM_DESC(sleep, "initial microseconds between batches (default 20000)");
-
-unsigned int ksm_regions_per_fd = 1024;
-module_param_named(regions_per_fd, ksm_regions_per_fd, uint, 0444);
-MODULE_PARM_DESC(regions_per_fd, "regions one SMA may hold (default 1024)");
-
-unsigned int ksm_max_kernel_pages;
-module_param_named(max_kernel_pages, ksm_max_kernel_pages, uint, 0444);
-MODULE_PARM_DESC(max_kernel_pages,
-		 "cap on KSM pages, which cannot be swapped (default 0 = a quarter of RAM)");
-
-/*
- * Off by default: measured (make bench), the back-off lost more merges of
- * pages that changed while skipped than it saved CPU.
- */
-bool ksm_smart_scan;
-module_param_named(smart_scan, ksm_smart_scan, bool, 0644);
-MODULE_PARM_DESC(smart_scan,
-		 "skip pages that stayed unique for several scans, with growing back-off (default 0)");
-
 static unsigned int ksm_domain_policy = 1;
 module_param_named(domain_policy, ksm_domain_policy, uint, 0644);
 MODULE_PARM_DESC(domain_policy,
 		 "who may join merge domains: 0 anyone any; 1 numbered domains need CAP_SYS_ADMIN (default); 2 as 1, and unprivileged areas always go to their user's domain");
 
-bool ksm_use_zero_pages;
-module_param_named(use_zero_pages, ksm_use_zero_pages, bool, 0644);
-MODULE_PARM_DESC(use_zero_pages,
-		 "map all-zero pages to the kernel's zero page instead of a KSM page (default 0)");
-
-bool ksm_run;
 static LIST_HEAD(ksm_areas);
 
-/* ------------------------------------------------------------ stats */
-
-/*
- * Counters are read without ksm_lock, so that watching the stats never
- * stalls the scanner; each is a single word written under the lock, and a
- * reader may see one batch half applied.
- */
-static void ksm_fill_stats(struct ksm_stats *st, const struct ksm_counters *c,
-			   bool global)
-{
-	unsigned long shared = READ_ONCE(c->pages_shared);
-	unsigned long merged = READ_ONCE(c->pages_merged);
-
-	memset(st, 0, sizeof(*st));
-	st->pages_shared = shared;
-	st->pages_merged = merged;
-	st->pages_sharing = merged - min(merged, shared);
-	st->pages_unshared = READ_ONCE(c->pages_unshared);
-	st->pages_volatile = READ_ONCE(c->pages_volatile);
-	st->full_scans = READ_ONCE(ksm_full_scans);
-	st->pages_scanned = READ_ONCE(c->pages_scanned);
-	st->regions = READ_ONCE(c->regions);
-	st->max_kernel_pages = ksm_max_kernel_pages;
-	st->cap_refusals = global ? READ_ONCE(ksm_cap_refusals) : 0;
-	st->pages_skipped = global ? READ_ONCE(ksm_pages_skipped) : 0;
-	st->last_scan_ms = READ_ONCE(ksm_last_scan_ms);
-	st->scanner_cpu_permille = READ_ONCE(ksm_cpu_permille);
-	st->zero_pages = READ_ONCE(c->zero_pages);
-}
+/* ------------------------------------------------------------ stats ioctls */
 
 /*
  * Copy stats out, size-versioned: the caller's ->size says how much it
@@ -140,69 +81,11 @@ static bool ksm_is_stats_cmd(unsigned int cmd, unsigned int nr)
 
 /* ------------------------------------------------------------ regions */
 
-static struct ksm_region *ksm_region_find_overlap(struct ksm_mm_slot *slot,
-						  unsigned long start,
-						  unsigned long end)
-{
-	struct rb_node *n = slot->regions.rb_node;
-
-	while (n) {
-		struct ksm_region *r = rb_entry(n, struct ksm_region, node);
-
-		if (end <= r->start)
-			n = n->rb_left;
-		else if (start >= r->end)
-			n = n->rb_right;
-		else
-			return r;
-	}
-	return NULL;
-}
-
-static void ksm_region_insert(struct ksm_mm_slot *slot, struct ksm_region *region)
-{
-	struct rb_node **p = &slot->regions.rb_node, *parent = NULL;
-
-	while (*p) {
-		struct ksm_region *r = rb_entry(*p, struct ksm_region, node);
-
-		parent = *p;
-		p = region->start < r->start ? &(*p)->rb_left : &(*p)->rb_right;
-	}
-	rb_link_node(&region->node, parent, p);
-	rb_insert_color(&region->node, &slot->regions);
-}
-
-/**
- * ksm_region_destroy - forget a region: tracking, lists, slot reference
- * @region: the region; ksm_lock held.  Does not unmerge (see
- *          ksm_unmerge_range()); the slot may be freed after this.
- */
-void ksm_region_destroy(struct ksm_region *region)
-{
-	struct ksm_mm_slot *slot = region->slot;
-	struct ksm_area *area = region->area;
-
-	ksm_scan_region_removing(region);
-	WARN_ON(!xa_empty(&region->items));
-	rb_erase(&region->node, &slot->regions);
-	slot->nr_regions--;
-	list_del(&region->area_link);
-	area->stats.regions--;
-	area->pages_registered -= (region->end - region->start) >> PAGE_SHIFT;
-	ksm_global.regions--;
-	kfree(region);
-	ksm_slot_put(slot);
-}
-
 static long ksm_register_region(struct ksm_area *area, void __user *uarg)
 {
 	struct ksm_memory_region mr;
-	struct ksm_mm_slot *slot;
-	struct ksm_region *region;
 	unsigned long start, len;
 	struct mm_struct *mm = current->mm;
-	long err;
 
 	if (copy_from_user(&mr, uarg, sizeof(mr)))
 		return -EFAULT;
@@ -215,74 +98,7 @@ static long ksm_register_region(struct ksm_area *area, void __user *uarg)
 		return -EINVAL;
 	if (!mm)
 		return -EINVAL;
-
-	region = kzalloc(sizeof(*region), GFP_KERNEL);
-	if (!region)
-		return -ENOMEM;
-	region->start = start;
-	region->end = start + len;
-	region->area = area;
-	xa_init(&region->items);
-	xa_init(&region->zero);
-
-	mutex_lock(&ksm_lock);
-	err = -ENOSPC;
-	if (area->stats.regions >= ksm_regions_per_fd)
-		goto out_unlock;
-	slot = ksm_slot_get(mm);
-	if (IS_ERR(slot)) {
-		err = PTR_ERR(slot);
-		goto out_unlock;
-	}
-	err = -EEXIST;
-	if (ksm_region_find_overlap(slot, region->start, region->end)) {
-		ksm_slot_put(slot);
-		goto out_unlock;
-	}
-	region->slot = slot;
-	ksm_region_insert(slot, region);
-	slot->nr_regions++;
-	list_add_tail(&region->area_link, &area->regions);
-	area->stats.regions++;
-	area->pages_registered += (region->end - region->start) >> PAGE_SHIFT;
-	ksm_global.regions++;
-	ksm_scan_region_added(region);
-	mutex_unlock(&ksm_lock);
-	return 0;
-
-out_unlock:
-	mutex_unlock(&ksm_lock);
-	kfree(region);
-	return err;
-}
-
-/* Unmerge and destroy @region.  ksm_lock held. */
-static int ksm_region_remove(struct ksm_region *region)
-{
-	int err = ksm_unmerge_range(region);
-
-	if (err)
-		return err;
-	ksm_region_destroy(region);
-	return 0;
-}
-
-static long ksm_remove_region(struct ksm_area *area, unsigned long start)
-{
-	struct ksm_region *region;
-	long err = -ENOENT;
-
-	mutex_lock(&ksm_lock);
-	/* Apply what the notifier queued first: a dead mm's regions go. */
-	ksm_process_pending();
-	list_for_each_entry(region, &area->regions, area_link) {
-		if (region->start == start && region->slot->mn.mm == current->mm) {
-			err = ksm_region_remove(region);
-			break;
-		}
-	}
-	mutex_unlock(&ksm_lock);
-	return err;
+	return ksm_region_add(area, mm, start, start + len);
 }
 
 /* ------------------------------------------------------------ SMA fd */
@@ -596,91 +412,6 @@ static struct miscdevice ksm_dev = {
 	.mode	= 0660,
 };
 
-/* ------------------------------------------------------------ sysfs */
-
-#define KSM_STAT_ATTR(_name)						\
-static ssize_t _name##_show(struct kobject *kobj,			\
-			    struct kobj_attribute *attr, char *buf)	\
-{									\
-	struct ksm_stats st;						\
-									\
-	ksm_fill_stats(&st, &ksm_global, true);				\
-	return sysfs_emit(buf, "%llu\n", (unsigned long long)st._name);	\
-}									\
-static struct kobj_attribute _name##_attr = __ATTR_RO(_name)
-
-KSM_STAT_ATTR(pages_shared);
-KSM_STAT_ATTR(pages_sharing);
-KSM_STAT_ATTR(pages_unshared);
-KSM_STAT_ATTR(pages_volatile);
-KSM_STAT_ATTR(pages_merged);
-KSM_STAT_ATTR(full_scans);
-KSM_STAT_ATTR(pages_scanned);
-KSM_STAT_ATTR(regions);
-KSM_STAT_ATTR(max_kernel_pages);
-KSM_STAT_ATTR(cap_refusals);
-KSM_STAT_ATTR(pages_skipped);
-KSM_STAT_ATTR(last_scan_ms);
-KSM_STAT_ATTR(scanner_cpu_permille);
-KSM_STAT_ATTR(zero_pages);
-
-static ssize_t run_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%d\n", READ_ONCE(ksm_run));
-}
-static struct kobj_attribute run_attr = __ATTR_RO(run);
-
-static ssize_t pages_to_scan_show(struct kobject *kobj, struct kobj_attribute *attr,
-				  char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(ksm_pages_to_scan));
-}
-static struct kobj_attribute pages_to_scan_attr = __ATTR_RO(pages_to_scan);
-
-static ssize_t sleep_usecs_show(struct kobject *kobj, struct kobj_attribute *attr,
-				char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(ksm_sleep_usecs));
-}
-static struct kobj_attribute sleep_usecs_attr = __ATTR_RO(sleep_usecs);
-
-static ssize_t autotune_show(struct kobject *kobj, struct kobj_attribute *attr,
-			     char *buf)
-{
-	return sysfs_emit(buf, "%d target_scan_ms=%u max_cpu_permille=%u\n",
-			  READ_ONCE(ksm_autotune), READ_ONCE(ksm_target_scan_ms),
-			  READ_ONCE(ksm_max_cpu_permille));
-}
-static struct kobj_attribute autotune_attr = __ATTR_RO(autotune);
-
-static struct attribute *ksm_attrs[] = {
-	&pages_shared_attr.attr,
-	&pages_sharing_attr.attr,
-	&pages_unshared_attr.attr,
-	&pages_volatile_attr.attr,
-	&pages_merged_attr.attr,
-	&full_scans_attr.attr,
-	&pages_scanned_attr.attr,
-	&regions_attr.attr,
-	&max_kernel_pages_attr.attr,
-	&cap_refusals_attr.attr,
-	&pages_skipped_attr.attr,
-	&last_scan_ms_attr.attr,
-	&scanner_cpu_permille_attr.attr,
-	&zero_pages_attr.attr,
-	&autotune_attr.attr,
-	&run_attr.attr,
-	&pages_to_scan_attr.attr,
-	&sleep_usecs_attr.attr,
-	NULL,
-};
-
-static const struct attribute_group ksm_attr_group = {
-	.attrs = ksm_attrs,
-};
-
-static struct kobject *ksm_kobj;
-
 /* ------------------------------------------------------------ module */
 
 static int __init ksmdev_init(void)
@@ -700,20 +431,16 @@ static int __init ksmdev_init(void)
 	err = ksm_scan_init();
 	if (err)
 		return err;
-	err = -ENOMEM;
-	ksm_kobj = kobject_create_and_add("ksmdev", ksm_mm_kobj());
-	if (!ksm_kobj)
-		goto out_scan;
-	err = sysfs_create_group(ksm_kobj, &ksm_attr_group);
+	err = ksm_sysfs_init();
 	if (err)
-		goto out_kobj;
+		goto out_scan;
 	err = misc_register(&ksm_dev);
 	if (err)
-		goto out_kobj;
+		goto out_sysfs;
 	return 0;
 
-out_kobj:
-	kobject_put(ksm_kobj);
+out_sysfs:
+	ksm_sysfs_exit();
 out_scan:
 	ksm_scan_exit();
 	return err;
@@ -722,7 +449,7 @@ out_scan:
 static void __exit ksmdev_exit(void)
 {
 	misc_deregister(&ksm_dev);
-	kobject_put(ksm_kobj);
+	ksm_sysfs_exit();
 	/* No fd is open, so no region exists: wait for notifier frees. */
 	ksm_notifier_exit();
 	ksm_scan_exit();

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * pagetable.c - the page-table side of merging: find the page mapped at an
- * address, write-protect it, replace it with a KSM page, break a KSM page
- * back into a private copy.
+ * address, write-protect it, replace it with a KSM page or the zero page,
+ * find the KSM pages mapped in a range.  (Copying them back, for
+ * unmerging, is in unmerge.c.)
  *
  * A merge of one anonymous page into a KSM page is two steps, as in the
  * 2009 driver and today's mm/ksm.c, but under one page-table lock and one
@@ -32,7 +33,8 @@
  * anonymous: a later write fault takes the normal copy-on-write path for a
  * non-anonymous page in a private mapping and gives the writer a private
  * anonymous copy.  In an anonymous VMA, a present non-anonymous page other
- * than the zero page can only be one of ours; ksm_break_cow() relies on it.
+ * than the zero page can only be one of ours; ksm_collect_kpages() and
+ * unmerge.c rely on it.
  *
  * Secondary MMUs: both steps run inside an mmu-notifier invalidate range;
  * on kernels that still have ->change_pte (before 6.9) the PTE switch is
@@ -86,7 +88,7 @@ static pmd_t *ksm_find_pmd(struct mm_struct *mm, unsigned long addr,
 }
 
 /* The normal page a present PTE maps, or NULL (zero page, special, ...). */
-static struct page *ksm_pte_page(pte_t pte)
+struct page *ksm_pte_page(pte_t pte)
 {
 	unsigned long pfn;
 
@@ -179,7 +181,7 @@ struct page *ksm_next_page(struct vm_area_struct *vma, unsigned long *addr,
 }
 
 /* The PMD of @addr if it maps a page table, else NULL. */
-static pmd_t *ksm_pte_table(struct mm_struct *mm, unsigned long addr)
+pmd_t *ksm_pte_table(struct mm_struct *mm, unsigned long addr)
 {
 	unsigned long skip;
 	pmd_t *pmd, pmdval;
@@ -591,164 +593,4 @@ int ksm_collect_kpages(struct vm_area_struct *vma, unsigned long *addr,
 	}
 	*addr = a;
 	return n;
-}
-
-/* One page table's worth of KSM pages being unshared. */
-#define KSM_UNSHARE_BATCH	32
-
-/* Stage 3, under the lock: switch the PTEs that still map their KSM page. */
-static int ksm_unshare_switch(struct vm_area_struct *vma, pte_t *ptep,
-			      unsigned long base, int n, unsigned long *where,
-			      struct page **kpages, struct page **copies)
-{
-	struct mm_struct *mm = vma->vm_mm;
-	unsigned long first = where[0], last = where[n - 1];
-	pte_t old[KSM_UNSHARE_BATCH];
-	int i, done = 0;
-
-	/* Clear them all, then one flush, before any new PTE is visible. */
-	for (i = 0; i < n; i++) {
-		pte_t *pte = ptep + ((where[i] - base) >> PAGE_SHIFT);
-
-		if (ksm_pte_page(ptep_get(pte)) != kpages[i]) {
-			where[i] = 0;	/* changed under us: not ours to touch */
-			continue;
-		}
-		old[i] = ptep_get_and_clear(mm, where[i], pte);
-		done++;
-	}
-	if (!done)
-		return 0;
-	ksm_flush_tlb_range(vma, first, last + PAGE_SIZE);
-
-	for (i = 0; i < n; i++) {
-		pte_t *pte = ptep + ((where[i] - base) >> PAGE_SHIFT);
-		pte_t entry;
-
-		if (!where[i])
-			continue;
-		/* As an unshare fault maps it: the VMA's protection, no write. */
-		entry = mk_pte(copies[i], vma->vm_page_prot);
-		if (pte_soft_dirty(old[i]))
-			entry = pte_mksoft_dirty(entry);
-		if (pte_uffd_wp(old[i]))
-			entry = pte_mkuffd_wp(entry);
-		ksm_add_new_anon(copies[i], vma, where[i]);
-		set_pte_at(mm, where[i], pte, entry);
-		copies[i] = NULL;	/* the mapping owns it now */
-
-		ksm_remove_rmap(kpages[i], vma);
-		put_page(kpages[i]);	/* the old mapping's reference */
-		ksm_mm_counter_add(mm, MM_FILEPAGES, -1);
-		ksm_mm_counter_add(mm, MM_ANONPAGES, 1);
-	}
-	return done;
-}
-
-/**
- * ksm_unshare_kpages - give the KSM pages mapped in part of one page table
- * private copies, with one TLB flush
- * @vma: an anonymous VMA with an anon_vma, not VM_LOCKED; mmap_lock held
- *       for read (it is not dropped)
- * @addr: in: where to start; out: where the next call starts
- * @end: stop here (at most vma->vm_end)
- *
- * The batched equivalent of an unshare fault per page, for unmerging a
- * region: (1) under the page-table lock, take a reference on each KSM page
- * mapped in the next stretch of at most %KSM_UNSHARE_BATCH pages of this
- * page table; (2) unlocked, allocate, charge and fill the copies; (3) in
- * one mmu-notifier range, under the lock again, clear every PTE that
- * still maps its KSM page, flush them from all TLBs once, then map the
- * copies (exclusive anonymous pages, mapped as an unshare fault maps them:
- * the VMA's protection, soft-dirty and uffd-wp kept) and drop the KSM
- * pages' rmap and references.  Nobody sees a new PTE before every old one
- * is flushed, so no CPU can read the old page after a write to a copy.  A
- * PTE that changed in between is left alone: the caller's check finds it.
- *
- * Return: the number of PTEs switched (>= 0), -ENOMEM (nothing lost:
- * what was not copied stays merged), or -EINTR if the caller is being
- * killed.
- */
-int ksm_unshare_kpages(struct vm_area_struct *vma, unsigned long *addr,
-		       unsigned long end)
-{
-	struct page *kpages[KSM_UNSHARE_BATCH], *copies[KSM_UNSHARE_BATCH];
-	unsigned long where[KSM_UNSHARE_BATCH], base;
-	struct mm_struct *mm = vma->vm_mm;
-	struct mmu_notifier_range range;
-	int i, n, nr, done = 0, err = 0;
-	spinlock_t *ptl;
-	pte_t *ptep;
-	pmd_t *pmd;
-
-	if (fatal_signal_pending(current))
-		return -EINTR;
-	/* Stage 1: the next KSM pages, all in one page table. */
-	nr = n = ksm_collect_kpages(vma, addr, end, where, kpages,
-				    KSM_UNSHARE_BATCH);
-	if (!n)
-		return 0;
-
-	for (i = 0; i < n; i++) {
-		copies[i] = alloc_page_vma(GFP_HIGHUSER_MOVABLE, vma, where[i]);
-		if (!copies[i] || ksm_charge_anon(copies[i], mm)) {
-			if (copies[i])
-				put_page(copies[i]);
-			n = i;		/* unshare what we have */
-			err = -ENOMEM;
-			break;
-		}
-		copy_user_highpage(copies[i], kpages[i], where[i], vma);
-		__SetPageUptodate(copies[i]);
-	}
-	if (!n)
-		goto out;
-
-	base = where[0] & PMD_MASK;
-	ksm_mn_range_init(&range, vma, where[0], where[n - 1] + PAGE_SIZE,
-			  &ksm_notifier_owner);
-	ksm_mn_range_start(&range);
-	pmd = ksm_pte_table(mm, base);
-	ptep = pmd ? ksm_pte_offset_map_lock(mm, pmd, base, &ptl) : NULL;
-	if (ptep) {
-		ksm_pte_mapped_locked(ptl);
-		done = ksm_unshare_switch(vma, ptep, base, n, where, kpages, copies);
-		pte_unmap_unlock(ptep, ptl);
-	}
-	ksm_mn_range_end(&range);
-out:
-	for (i = 0; i < n; i++) {
-		if (copies[i])
-			put_page(copies[i]);	/* not used: freed, uncharged */
-	}
-	for (i = 0; i < nr; i++)
-		put_page(kpages[i]);		/* ours, from stage 1 */
-	return err ? err : done;
-}
-
-/**
- * ksm_break_cow - fault a private copy of a KSM page into a PTE
- * @vma: an anonymous VMA; mmap_lock held for read (it is not dropped)
- * @addr: user address of a PTE the caller found mapping a KSM page
- *
- * One copy-on-write fault (an unshare fault where the kernel copies
- * non-anonymous pages on it, a write fault otherwise: the PTE keeps the
- * VMA's protection either way, PROT_NONE included).  The caller checks
- * the result with ksm_collect_kpages() and calls again if needed.
- *
- * Return: 0, or -ENOMEM if the copy could not be allocated, -EFAULT on
- * another fault error, -EINTR if the caller is being killed.
- */
-int ksm_break_cow(struct vm_area_struct *vma, unsigned long addr)
-{
-	vm_fault_t ret;
-
-	if (fatal_signal_pending(current))
-		return -EINTR;
-	ret = handle_mm_fault(vma, addr, ksm_cow_fault_flags(), NULL);
-	if (ret & VM_FAULT_OOM)
-		return -ENOMEM;
-	if (ret & VM_FAULT_ERROR)
-		return -EFAULT;
-	return 0;
 }

@@ -1,10 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * notifier.c - one mmu notifier per registered mm (struct ksm_mm_slot).
+ * region.c - the life of a registered region, and of the mm slot and mmu
+ * notifier that watch its mm.
  *
- * The slot is obtained with mmu_notifier_get(): one reference per region of
- * that mm, so the mm itself is never kept alive (the notifier holds only
- * mm_count, like every mmu notifier).  Through it the driver learns
+ * A region is [start, end) of one mm, registered on one area.  Adding one
+ * takes a reference on the slot of its mm (struct ksm_mm_slot), obtained
+ * with mmu_notifier_get(): one reference per region of that mm, so the mm
+ * itself is never kept alive (the notifier holds only mm_count, like every
+ * mmu notifier).  The slot keeps its regions in an rbtree by start
+ * address, which also refuses overlapping registrations.  Destroying a
+ * region drops its tracking (scan.c, items.c) and its slot reference; the
+ * last put frees the slot after an SRCU grace period (->free_notifier).
+ * Removing a region unmerges it first (unmerge.c).
+ *
+ * Through the notifier the driver learns
  *
  *   ->release: the mm is exiting.  The regions of the mm are destroyed and
  *   their tracking and KSM pages released, without waiting for the SMA fd
@@ -20,22 +29,31 @@
  * faults or splits it causes itself come from its own context; both are
  * ignored.  Events are handled after a short delay so bursts coalesce.
  *
- * Locking: the callbacks may run in atomic or non-blocking contexts (OOM
- * reaper) and under mmap_lock, so they only record the event under
- * ksm_pending_lock and kick a work item; the work item does the rest under
- * ksm_lock.  A slot can be freed (->free_notifier, after the SRCU grace
- * period that follows its last put) only once it is off the pending list;
- * the worker handles a slot only while it has regions, which it checks
- * under both locks, so it never sees a slot being freed.
+ * Locking: regions and slots' region trees are under ksm_lock.  The
+ * callbacks may run in atomic or non-blocking contexts (OOM reaper) and
+ * under mmap_lock, so they only record the event under ksm_pending_lock
+ * and kick a work item; the work item does the rest under ksm_lock.  A
+ * slot can be freed (->free_notifier, after the SRCU grace period that
+ * follows its last put) only once it is off the pending list; the worker
+ * handles a slot only while it has regions, which it checks under both
+ * locks, so it never sees a slot being freed.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
+#include <linux/moduleparam.h>
+#include <linux/rbtree.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include "ksmdev.h"
 #include "compat.h"
+
+unsigned int ksm_regions_per_fd = 1024;
+module_param_named(regions_per_fd, ksm_regions_per_fd, uint, 0444);
+MODULE_PARM_DESC(regions_per_fd, "regions one SMA may hold (default 1024)");
+
+/* ------------------------------------------------------------ mm slot, notifier */
 
 static DEFINE_SPINLOCK(ksm_pending_lock);
 static LIST_HEAD(ksm_pending_slots);
@@ -244,4 +262,148 @@ void ksm_notifier_exit(void)
 {
 	mmu_notifier_synchronize();
 	cancel_delayed_work_sync(&ksm_pending_work);
+}
+
+/* ------------------------------------------------------------ regions */
+
+static struct ksm_region *ksm_region_find_overlap(struct ksm_mm_slot *slot,
+						  unsigned long start,
+						  unsigned long end)
+{
+	struct rb_node *n = slot->regions.rb_node;
+
+	while (n) {
+		struct ksm_region *r = rb_entry(n, struct ksm_region, node);
+
+		if (end <= r->start)
+			n = n->rb_left;
+		else if (start >= r->end)
+			n = n->rb_right;
+		else
+			return r;
+	}
+	return NULL;
+}
+
+static void ksm_region_insert(struct ksm_mm_slot *slot, struct ksm_region *region)
+{
+	struct rb_node **p = &slot->regions.rb_node, *parent = NULL;
+
+	while (*p) {
+		struct ksm_region *r = rb_entry(*p, struct ksm_region, node);
+
+		parent = *p;
+		p = region->start < r->start ? &(*p)->rb_left : &(*p)->rb_right;
+	}
+	rb_link_node(&region->node, parent, p);
+	rb_insert_color(&region->node, &slot->regions);
+}
+
+/**
+ * ksm_region_destroy - forget a region: tracking, lists, slot reference
+ * @region: the region; ksm_lock held.  Does not unmerge (see
+ *          ksm_unmerge_range()); the slot may be freed after this.
+ */
+void ksm_region_destroy(struct ksm_region *region)
+{
+	struct ksm_mm_slot *slot = region->slot;
+	struct ksm_area *area = region->area;
+
+	ksm_scan_region_removing(region);
+	WARN_ON(!xa_empty(&region->items));
+	rb_erase(&region->node, &slot->regions);
+	slot->nr_regions--;
+	list_del(&region->area_link);
+	area->stats.regions--;
+	area->pages_registered -= (region->end - region->start) >> PAGE_SHIFT;
+	ksm_global.regions--;
+	kfree(region);
+	ksm_slot_put(slot);
+}
+
+/**
+ * ksm_region_add - register [@start, @end) of @mm on @area
+ * @area: the area (an SMA fd of the caller)
+ * @mm: current->mm
+ * @start: page-aligned start address
+ * @end: end address, above @start
+ *
+ * Return: 0; -ENOMEM; -ENOSPC if @area holds regions_per_fd regions
+ * already; -EEXIST if the range overlaps a region of @mm; or the error of
+ * mmu_notifier_get().
+ */
+long ksm_region_add(struct ksm_area *area, struct mm_struct *mm,
+		    unsigned long start, unsigned long end)
+{
+	struct ksm_mm_slot *slot;
+	struct ksm_region *region;
+	long err;
+
+	region = kzalloc(sizeof(*region), GFP_KERNEL);
+	if (!region)
+		return -ENOMEM;
+	region->start = start;
+	region->end = end;
+	region->area = area;
+	xa_init(&region->items);
+	xa_init(&region->zero);
+
+	mutex_lock(&ksm_lock);
+	err = -ENOSPC;
+	if (area->stats.regions >= ksm_regions_per_fd)
+		goto out_unlock;
+	slot = ksm_slot_get(mm);
+	if (IS_ERR(slot)) {
+		err = PTR_ERR(slot);
+		goto out_unlock;
+	}
+	err = -EEXIST;
+	if (ksm_region_find_overlap(slot, region->start, region->end)) {
+		ksm_slot_put(slot);
+		goto out_unlock;
+	}
+	region->slot = slot;
+	ksm_region_insert(slot, region);
+	slot->nr_regions++;
+	list_add_tail(&region->area_link, &area->regions);
+	area->stats.regions++;
+	area->pages_registered += (region->end - region->start) >> PAGE_SHIFT;
+	ksm_global.regions++;
+	ksm_scan_region_added(region);
+	mutex_unlock(&ksm_lock);
+	return 0;
+
+out_unlock:
+	mutex_unlock(&ksm_lock);
+	kfree(region);
+	return err;
+}
+
+/* Unmerge and destroy @region.  ksm_lock held. */
+static int ksm_region_remove(struct ksm_region *region)
+{
+	int err = ksm_unmerge_range(region);
+
+	if (err)
+		return err;
+	ksm_region_destroy(region);
+	return 0;
+}
+
+long ksm_remove_region(struct ksm_area *area, unsigned long start)
+{
+	struct ksm_region *region;
+	long err = -ENOENT;
+
+	mutex_lock(&ksm_lock);
+	/* Apply what the notifier queued first: a dead mm's regions go. */
+	ksm_process_pending();
+	list_for_each_entry(region, &area->regions, area_link) {
+		if (region->start == start && region->slot->mn.mm == current->mm) {
+			err = ksm_region_remove(region);
+			break;
+		}
+	}
+	mutex_unlock(&ksm_lock);
+	return err;
 }
