@@ -5,7 +5,7 @@
  *
  * Resolution: kallsyms_lookup_name() is not exported since Linux 5.7, but a
  * kprobe on it yields its address; through it every symbol in
- * ksm_symbols[] is looked up once, in ksm_compat_init(), before the device
+ * ksmdev_symbols[] is looked up once, in ksmdev_compat_init(), before the device
  * exists.  A missing symbol fails the load with a message naming it.  On
  * CPUs with indirect branch tracking an entry point without ENDBR cannot be
  * called through a pointer, so such a symbol counts as missing too.
@@ -28,105 +28,105 @@
 #include <asm/ibt.h>
 #endif
 
-static unsigned long (*ksm_kallsyms_lookup_name)(const char *name);
+static unsigned long (*ksmdev_kallsyms_lookup_name)(const char *name);
 
-static int (*ksm_mn_start_fn)(struct mmu_notifier_range *range);
+static int (*ksmdev_mn_start_fn)(struct mmu_notifier_range *range);
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
-static void (*ksm_mn_end_fn)(struct mmu_notifier_range *range);
+static void (*ksmdev_mn_end_fn)(struct mmu_notifier_range *range);
 #else
-static void (*ksm_mn_end_fn)(struct mmu_notifier_range *range, bool only_end);
+static void (*ksmdev_mn_end_fn)(struct mmu_notifier_range *range, bool only_end);
 #endif
-static void (*ksm_lru_add_drain_all_fn)(void);
-static void (*ksm_folio_add_lru_vma_fn)(struct folio *folio,
-					struct vm_area_struct *vma);
-static void (*ksm_flush_tlb_mm_range_fn)(struct mm_struct *mm, unsigned long start,
-					 unsigned long end, unsigned int stride_shift,
-					 bool freed_tables);
+static void (*ksmdev_lru_add_drain_all_fn)(void);
+static void (*ksmdev_folio_add_lru_vma_fn)(struct folio *folio,
+					   struct vm_area_struct *vma);
+static void (*ksmdev_flush_tlb_mm_range_fn)(struct mm_struct *mm, unsigned long start,
+					    unsigned long end, unsigned int stride_shift,
+					    bool freed_tables);
 #ifdef CONFIG_MEMCG
-static int (*ksm_memcg_charge_fn)(struct folio *folio, struct mm_struct *mm,
-				  gfp_t gfp);
+static int (*ksmdev_memcg_charge_fn)(struct folio *folio, struct mm_struct *mm,
+				     gfp_t gfp);
 #endif
 /* IOMMU/secondary TLBs that share the CPU page tables (SVA). */
-static void (*ksm_secondary_tlbs_fn)(struct mm_struct *mm, unsigned long start,
-				     unsigned long end);
+static void (*ksmdev_secondary_tlbs_fn)(struct mm_struct *mm, unsigned long start,
+					unsigned long end);
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
-#define KSM_SECONDARY_TLBS_NAME	"__mmu_notifier_arch_invalidate_secondary_tlbs"
+#define KSMDEV_SECONDARY_TLBS_NAME	"__mmu_notifier_arch_invalidate_secondary_tlbs"
 #else
-#define KSM_SECONDARY_TLBS_NAME	"__mmu_notifier_invalidate_range"
+#define KSMDEV_SECONDARY_TLBS_NAME	"__mmu_notifier_invalidate_range"
 #endif
-static struct kobject **ksm_mm_kobj_ptr;
+static struct kobject **ksmdev_mm_kobj_ptr;
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-static pte_t *(*ksm_pte_map_lock_fn)(struct mm_struct *mm, pmd_t *pmd,
-				     unsigned long addr, spinlock_t **ptlp);
+static pte_t *(*ksmdev_pte_map_lock_fn)(struct mm_struct *mm, pmd_t *pmd,
+					unsigned long addr, spinlock_t **ptlp);
 #endif
 
 #if KSMDEV_HAVE_CHANGE_PTE
-static void (*ksm_change_pte_fn)(struct mm_struct *mm, unsigned long addr,
-				 pte_t pte);
+static void (*ksmdev_change_pte_fn)(struct mm_struct *mm, unsigned long addr,
+				    pte_t pte);
 #endif
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
-static void (*ksm_add_file_rmap_fn)(struct folio *folio, struct page *page,
-				    int nr_pages, struct vm_area_struct *vma);
-static void (*ksm_remove_rmap_fn)(struct folio *folio, struct page *page,
-				  int nr_pages, struct vm_area_struct *vma);
-static int (*ksm_split_fn)(struct page *page, struct list_head *list,
-			   unsigned int new_order);
-static void (*ksm_add_new_anon_fn)(struct folio *folio, struct vm_area_struct *vma,
-				   unsigned long addr, rmap_t flags);
-#define KSM_ADD_NEW_ANON_NAME	"folio_add_new_anon_rmap"
-#define KSM_ADD_RMAP_NAME	"folio_add_file_rmap_ptes"
-#define KSM_REMOVE_RMAP_NAME	"folio_remove_rmap_ptes"
-#define KSM_SPLIT_NAME		"split_huge_page_to_list_to_order"
+static void (*ksmdev_add_file_rmap_fn)(struct folio *folio, struct page *page,
+				       int nr_pages, struct vm_area_struct *vma);
+static void (*ksmdev_remove_rmap_fn)(struct folio *folio, struct page *page,
+				     int nr_pages, struct vm_area_struct *vma);
+static int (*ksmdev_split_fn)(struct page *page, struct list_head *list,
+			      unsigned int new_order);
+static void (*ksmdev_add_new_anon_fn)(struct folio *folio, struct vm_area_struct *vma,
+				      unsigned long addr, rmap_t flags);
+#define KSMDEV_ADD_NEW_ANON_NAME	"folio_add_new_anon_rmap"
+#define KSMDEV_ADD_RMAP_NAME		"folio_add_file_rmap_ptes"
+#define KSMDEV_REMOVE_RMAP_NAME		"folio_remove_rmap_ptes"
+#define KSMDEV_SPLIT_NAME		"split_huge_page_to_list_to_order"
 #else
-static void (*ksm_add_file_rmap_fn)(struct page *page,
-				    struct vm_area_struct *vma, bool compound);
-static void (*ksm_remove_rmap_fn)(struct page *page,
-				  struct vm_area_struct *vma, bool compound);
-static int (*ksm_split_fn)(struct page *page, struct list_head *list);
-static void (*ksm_add_new_anon_fn)(struct page *page, struct vm_area_struct *vma,
-				   unsigned long addr);
-#define KSM_ADD_NEW_ANON_NAME	"page_add_new_anon_rmap"
-#define KSM_ADD_RMAP_NAME	"page_add_file_rmap"
-#define KSM_REMOVE_RMAP_NAME	"page_remove_rmap"
-#define KSM_SPLIT_NAME		"split_huge_page_to_list"
+static void (*ksmdev_add_file_rmap_fn)(struct page *page,
+				       struct vm_area_struct *vma, bool compound);
+static void (*ksmdev_remove_rmap_fn)(struct page *page,
+				     struct vm_area_struct *vma, bool compound);
+static int (*ksmdev_split_fn)(struct page *page, struct list_head *list);
+static void (*ksmdev_add_new_anon_fn)(struct page *page, struct vm_area_struct *vma,
+				      unsigned long addr);
+#define KSMDEV_ADD_NEW_ANON_NAME	"page_add_new_anon_rmap"
+#define KSMDEV_ADD_RMAP_NAME		"page_add_file_rmap"
+#define KSMDEV_REMOVE_RMAP_NAME		"page_remove_rmap"
+#define KSMDEV_SPLIT_NAME		"split_huge_page_to_list"
 #endif
 
-struct ksm_symbol {
+struct ksmdev_symbol {
 	const char *name;
 	void **addr;
 	bool is_function;
 };
 
-#define KSM_FN(n, p)	{ n, (void **)&(p), true }
-#define KSM_VAR(n, p)	{ n, (void **)&(p), false }
+#define KSMDEV_FN(n, p)		{ n, (void **)&(p), true }
+#define KSMDEV_VAR(n, p)	{ n, (void **)&(p), false }
 
-static const struct ksm_symbol ksm_symbols[] = {
-	KSM_FN("__mmu_notifier_invalidate_range_start", ksm_mn_start_fn),
-	KSM_FN("__mmu_notifier_invalidate_range_end", ksm_mn_end_fn),
-	KSM_FN("lru_add_drain_all", ksm_lru_add_drain_all_fn),
-	KSM_FN(KSM_ADD_RMAP_NAME, ksm_add_file_rmap_fn),
-	KSM_FN(KSM_REMOVE_RMAP_NAME, ksm_remove_rmap_fn),
-	KSM_FN(KSM_SPLIT_NAME, ksm_split_fn),
-	KSM_FN(KSM_ADD_NEW_ANON_NAME, ksm_add_new_anon_fn),
-	KSM_FN("folio_add_lru_vma", ksm_folio_add_lru_vma_fn),
-	KSM_FN("flush_tlb_mm_range", ksm_flush_tlb_mm_range_fn),
-	KSM_FN(KSM_SECONDARY_TLBS_NAME, ksm_secondary_tlbs_fn),
+static const struct ksmdev_symbol ksmdev_symbols[] = {
+	KSMDEV_FN("__mmu_notifier_invalidate_range_start", ksmdev_mn_start_fn),
+	KSMDEV_FN("__mmu_notifier_invalidate_range_end", ksmdev_mn_end_fn),
+	KSMDEV_FN("lru_add_drain_all", ksmdev_lru_add_drain_all_fn),
+	KSMDEV_FN(KSMDEV_ADD_RMAP_NAME, ksmdev_add_file_rmap_fn),
+	KSMDEV_FN(KSMDEV_REMOVE_RMAP_NAME, ksmdev_remove_rmap_fn),
+	KSMDEV_FN(KSMDEV_SPLIT_NAME, ksmdev_split_fn),
+	KSMDEV_FN(KSMDEV_ADD_NEW_ANON_NAME, ksmdev_add_new_anon_fn),
+	KSMDEV_FN("folio_add_lru_vma", ksmdev_folio_add_lru_vma_fn),
+	KSMDEV_FN("flush_tlb_mm_range", ksmdev_flush_tlb_mm_range_fn),
+	KSMDEV_FN(KSMDEV_SECONDARY_TLBS_NAME, ksmdev_secondary_tlbs_fn),
 #ifdef CONFIG_MEMCG
-	KSM_FN("__mem_cgroup_charge", ksm_memcg_charge_fn),
+	KSMDEV_FN("__mem_cgroup_charge", ksmdev_memcg_charge_fn),
 #endif
 #if KSMDEV_HAVE_CHANGE_PTE
-	KSM_FN("__mmu_notifier_change_pte", ksm_change_pte_fn),
+	KSMDEV_FN("__mmu_notifier_change_pte", ksmdev_change_pte_fn),
 #endif
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-	KSM_FN("__pte_offset_map_lock", ksm_pte_map_lock_fn),
+	KSMDEV_FN("__pte_offset_map_lock", ksmdev_pte_map_lock_fn),
 #endif
-	KSM_VAR("mm_kobj", ksm_mm_kobj_ptr),
+	KSMDEV_VAR("mm_kobj", ksmdev_mm_kobj_ptr),
 };
 
 /* An address we may call through a pointer (ENDBR present under IBT). */
-static bool ksm_callable(unsigned long addr)
+static bool ksmdev_callable(unsigned long addr)
 {
 #ifdef CONFIG_X86_KERNEL_IBT
 	if (cpu_feature_enabled(X86_FEATURE_IBT))
@@ -135,7 +135,7 @@ static bool ksm_callable(unsigned long addr)
 	return true;
 }
 
-static int ksm_find_kallsyms(void)
+static int ksmdev_find_kallsyms(void)
 {
 	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
 	unsigned long addr;
@@ -151,14 +151,14 @@ static int ksm_find_kallsyms(void)
 	unregister_kprobe(&kp);
 #ifdef CONFIG_X86_KERNEL_IBT
 	/* kprobes put the probe after the ENDBR of a function entry. */
-	if (!ksm_callable(addr) && ksm_callable(addr - ENDBR_INSN_SIZE))
+	if (!ksmdev_callable(addr) && ksmdev_callable(addr - ENDBR_INSN_SIZE))
 		addr -= ENDBR_INSN_SIZE;
 #endif
-	if (!ksm_callable(addr)) {
+	if (!ksmdev_callable(addr)) {
 		pr_err("kallsyms_lookup_name is not callable under IBT\n");
 		return -ENOENT;
 	}
-	ksm_kallsyms_lookup_name = (void *)addr;
+	ksmdev_kallsyms_lookup_name = (void *)addr;
 	return 0;
 }
 
@@ -166,36 +166,36 @@ static int ksm_find_kallsyms(void)
  * One more symbol to require, for testing the refusal path: loading with
  * require_symbol=<name of no symbol> must fail and name it.
  */
-static char *require_symbol;
-module_param(require_symbol, charp, 0444);
+static char *ksmdev_require_symbol;
+module_param_named(require_symbol, ksmdev_require_symbol, charp, 0444);
 MODULE_PARM_DESC(require_symbol, "also require this kernel symbol (for testing)");
 
 /**
- * ksm_compat_init - resolve every core-mm internal ksmdev needs
+ * ksmdev_compat_init - resolve every core-mm internal ksmdev needs
  *
  * Return: 0, or -ENOENT after logging the name of each missing symbol.
  */
-int ksm_compat_init(void)
+int ksmdev_compat_init(void)
 {
 	unsigned int i;
 	int err, missing = 0;
 
-	err = ksm_find_kallsyms();
+	err = ksmdev_find_kallsyms();
 	if (err)
 		return err;
-	if (require_symbol && !ksm_kallsyms_lookup_name(require_symbol)) {
+	if (ksmdev_require_symbol && !ksmdev_kallsyms_lookup_name(ksmdev_require_symbol)) {
 		pr_err("core-mm symbol %s not found in this kernel; ksmdev cannot load\n",
-		       require_symbol);
+		       ksmdev_require_symbol);
 		missing++;
 	}
-	for (i = 0; i < ARRAY_SIZE(ksm_symbols); i++) {
-		const struct ksm_symbol *s = &ksm_symbols[i];
+	for (i = 0; i < ARRAY_SIZE(ksmdev_symbols); i++) {
+		const struct ksmdev_symbol *s = &ksmdev_symbols[i];
 		unsigned long addr;
 
 		cond_resched();		/* each lookup walks the symbol table */
-		addr = ksm_kallsyms_lookup_name(s->name);
+		addr = ksmdev_kallsyms_lookup_name(s->name);
 
-		if (addr && s->is_function && !ksm_callable(addr)) {
+		if (addr && s->is_function && !ksmdev_callable(addr)) {
 			pr_err("core-mm function %s cannot be called under IBT\n",
 			       s->name);
 			addr = 0;
@@ -211,9 +211,9 @@ int ksm_compat_init(void)
 	return missing ? -ENOENT : 0;
 }
 
-void ksm_mn_range_init(struct mmu_notifier_range *range,
-		       struct vm_area_struct *vma, unsigned long start,
-		       unsigned long end, void *owner)
+void ksmdev_mn_range_init(struct mmu_notifier_range *range,
+			  struct vm_area_struct *vma, unsigned long start,
+			  unsigned long end, void *owner)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
 	mmu_notifier_range_init_owner(range, MMU_NOTIFY_CLEAR, 0, vma->vm_mm,
@@ -224,41 +224,41 @@ void ksm_mn_range_init(struct mmu_notifier_range *range,
 #endif
 }
 
-void ksm_mn_range_start(struct mmu_notifier_range *range)
+void ksmdev_mn_range_start(struct mmu_notifier_range *range)
 {
 	might_sleep();
 	if (mm_has_notifiers(range->mm)) {
 		range->flags |= MMU_NOTIFIER_RANGE_BLOCKABLE;
-		ksm_mn_start_fn(range);
+		ksmdev_mn_start_fn(range);
 	}
 }
 
-void ksm_mn_range_end(struct mmu_notifier_range *range)
+void ksmdev_mn_range_end(struct mmu_notifier_range *range)
 {
 	if (mm_has_notifiers(range->mm)) {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
-		ksm_mn_end_fn(range);
+		ksmdev_mn_end_fn(range);
 #else
-		ksm_mn_end_fn(range, false);
+		ksmdev_mn_end_fn(range, false);
 #endif
 	}
 }
 
-void ksm_set_pte_notify(struct mm_struct *mm, unsigned long addr,
-			pte_t *ptep, pte_t pte)
+void ksmdev_set_pte_notify(struct mm_struct *mm, unsigned long addr,
+			   pte_t *ptep, pte_t pte)
 {
 #if KSMDEV_HAVE_CHANGE_PTE
 	if (mm_has_notifiers(mm))
-		ksm_change_pte_fn(mm, addr, pte);
+		ksmdev_change_pte_fn(mm, addr, pte);
 #endif
 	set_pte_at(mm, addr, ptep, pte);
 }
 
-pte_t *__ksm_pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd,
-				 unsigned long addr, spinlock_t **ptlp)
+pte_t *__ksmdev_pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd,
+				    unsigned long addr, spinlock_t **ptlp)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-	return ksm_pte_map_lock_fn(mm, pmd, addr, ptlp);
+	return ksmdev_pte_map_lock_fn(mm, pmd, addr, ptlp);
 #else
 	pte_t *pte = pte_offset_map_lock(mm, pmd, addr, ptlp);
 
@@ -267,25 +267,25 @@ pte_t *__ksm_pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd,
 #endif
 }
 
-void ksm_add_file_rmap(struct page *page, struct vm_area_struct *vma)
+void ksmdev_add_file_rmap(struct page *page, struct vm_area_struct *vma)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
-	ksm_add_file_rmap_fn(page_folio(page), page, 1, vma);
+	ksmdev_add_file_rmap_fn(page_folio(page), page, 1, vma);
 #else
-	ksm_add_file_rmap_fn(page, vma, false);
+	ksmdev_add_file_rmap_fn(page, vma, false);
 #endif
 }
 
-void ksm_remove_rmap(struct page *page, struct vm_area_struct *vma)
+void ksmdev_remove_rmap(struct page *page, struct vm_area_struct *vma)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
-	ksm_remove_rmap_fn(page_folio(page), page, 1, vma);
+	ksmdev_remove_rmap_fn(page_folio(page), page, 1, vma);
 #else
-	ksm_remove_rmap_fn(page, vma, false);
+	ksmdev_remove_rmap_fn(page, vma, false);
 #endif
 }
 
-int ksm_try_share_anon_rmap(struct page *page)
+int ksmdev_try_share_anon_rmap(struct page *page)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
 	return folio_try_share_anon_rmap_pte(page_folio(page), page);
@@ -294,7 +294,7 @@ int ksm_try_share_anon_rmap(struct page *page)
 #endif
 }
 
-int ksm_page_mapcount(struct page *page)
+int ksmdev_page_mapcount(struct page *page)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
 	return folio_mapcount(page_folio(page));
@@ -303,21 +303,21 @@ int ksm_page_mapcount(struct page *page)
 #endif
 }
 
-int ksm_split_huge_page(struct page *page)
+int ksmdev_split_huge_page(struct page *page)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
-	return ksm_split_fn(page, NULL, 0);
+	return ksmdev_split_fn(page, NULL, 0);
 #else
-	return ksm_split_fn(page, NULL);
+	return ksmdev_split_fn(page, NULL);
 #endif
 }
 
-void ksm_lru_add_drain_all(void)
+void ksmdev_lru_add_drain_all(void)
 {
-	ksm_lru_add_drain_all_fn();
+	ksmdev_lru_add_drain_all_fn();
 }
 
-void ksm_mm_counter_add(struct mm_struct *mm, int member, long value)
+void ksmdev_mm_counter_add(struct mm_struct *mm, int member, long value)
 {
 	/* add_mm_counter() without its (unexported) tracepoint. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
@@ -327,37 +327,37 @@ void ksm_mm_counter_add(struct mm_struct *mm, int member, long value)
 #endif
 }
 
-int ksm_charge_anon(struct page *page, struct mm_struct *mm)
+int ksmdev_charge_anon(struct page *page, struct mm_struct *mm)
 {
 #ifdef CONFIG_MEMCG
 	/* mem_cgroup_charge() without the unexported call behind it. */
 	if (!mem_cgroup_disabled())
-		return ksm_memcg_charge_fn(page_folio(page), mm, GFP_KERNEL);
+		return ksmdev_memcg_charge_fn(page_folio(page), mm, GFP_KERNEL);
 #endif
 	return 0;
 }
 
-void ksm_add_new_anon(struct page *page, struct vm_area_struct *vma,
-		      unsigned long addr)
+void ksmdev_add_new_anon(struct page *page, struct vm_area_struct *vma,
+			 unsigned long addr)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
-	ksm_add_new_anon_fn(page_folio(page), vma, addr, RMAP_EXCLUSIVE);
+	ksmdev_add_new_anon_fn(page_folio(page), vma, addr, RMAP_EXCLUSIVE);
 #else
-	ksm_add_new_anon_fn(page, vma, addr);	/* exclusive, always */
+	ksmdev_add_new_anon_fn(page, vma, addr);	/* exclusive, always */
 #endif
-	ksm_folio_add_lru_vma_fn(page_folio(page), vma);
+	ksmdev_folio_add_lru_vma_fn(page_folio(page), vma);
 }
 
-void ksm_flush_tlb_range(struct vm_area_struct *vma, unsigned long start,
-			 unsigned long end)
+void ksmdev_flush_tlb_range(struct vm_area_struct *vma, unsigned long start,
+			    unsigned long end)
 {
 	/* flush_tlb_range() on x86, then what ptep_clear_flush_notify() adds. */
-	ksm_flush_tlb_mm_range_fn(vma->vm_mm, start, end, PAGE_SHIFT, false);
+	ksmdev_flush_tlb_mm_range_fn(vma->vm_mm, start, end, PAGE_SHIFT, false);
 	if (mm_has_notifiers(vma->vm_mm))
-		ksm_secondary_tlbs_fn(vma->vm_mm, start, end);
+		ksmdev_secondary_tlbs_fn(vma->vm_mm, start, end);
 }
 
-unsigned int ksm_cow_fault_flags(void)
+unsigned int ksmdev_cow_fault_flags(void)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
 	/* Since 6.x an unshare fault copies non-anonymous pages too. */
@@ -368,7 +368,7 @@ unsigned int ksm_cow_fault_flags(void)
 #endif
 }
 
-struct kobject *ksm_mm_kobj(void)
+struct kobject *ksmdev_mm_kobj(void)
 {
-	return *ksm_mm_kobj_ptr;
+	return *ksmdev_mm_kobj_ptr;
 }

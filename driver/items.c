@@ -3,7 +3,7 @@
  * items.c - tracking items: what the driver knows about each page of a
  * region, and how that knowledge is dropped or brought up to date.
  *
- * An item (struct ksm_item) is allocated the first time the scanner sees a
+ * An item (struct ksmdev_item) is allocated the first time the scanner sees a
  * page present in a region, and lives in the region's xarray under the
  * page's index: registering a huge range costs nothing until its pages
  * are touched.  Pages merged into the zero page (use_zero_pages) have no
@@ -11,16 +11,16 @@
  *
  * Items go away
  *   - when the scanner finds nothing mapped, or nothing mergeable, where
- *     they were (ksm_forget_range());
+ *     they were (ksmdev_forget_range());
  *   - when the mmu notifier reported an unmap or a clear of the range
- *     (region.c calls ksm_revalidate_range()): items whose page is gone
+ *     (region.c calls ksmdev_revalidate_range()): items whose page is gone
  *     are freed, items whose PTE no longer maps their KSM page are
  *     detached from it;
- *   - with their region (ksm_forget_region()).
+ *   - with their region (ksmdev_forget_region()).
  * An item whose PTE no longer maps its KSM page (written, remapped) is
  * otherwise detached when the scanner next passes (merge.c).
  *
- * Locking: ksm_lock held throughout.  Looking at the page behind an item
+ * Locking: ksmdev_lock held throughout.  Looking at the page behind an item
  * takes the mmap_lock of its mm for read, one mm at a time.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -32,17 +32,17 @@
 #include <linux/xarray.h>
 #include "ksmdev.h"
 
-static struct kmem_cache *ksm_item_cache;
+static struct kmem_cache *ksmdev_item_cache;
 
 /**
- * ksm_vma_mergeable - may pages of @vma be merged?
+ * ksmdev_vma_mergeable - may pages of @vma be merged?
  * @vma: a VMA of a registered region
  *
  * Private anonymous memory only: file-backed, shared, hugetlb, I/O and PFN
  * mappings, mlocked memory and userfaultfd-armed ranges are skipped (never
  * an error, never merged).
  */
-bool ksm_vma_mergeable(struct vm_area_struct *vma)
+bool ksmdev_vma_mergeable(struct vm_area_struct *vma)
 {
 	if (!vma_is_anonymous(vma) || vma->vm_file)
 		return false;
@@ -61,132 +61,132 @@ bool ksm_vma_mergeable(struct vm_area_struct *vma)
 
 /* Zero-page mode (use_zero_pages) records, per region. */
 
-void ksm_zero_count(struct ksm_region *region, long delta)
+void ksmdev_zero_count(struct ksmdev_region *region, long delta)
 {
-	ksm_global.zero_pages += delta;
+	ksmdev_global.zero_pages += delta;
 	region->area->stats.zero_pages += delta;
 }
 
 /* Forget that [start, end) of @region was merged into the zero page. */
-void ksm_zero_forget(struct ksm_region *region, unsigned long start,
-		     unsigned long end)
+void ksmdev_zero_forget(struct ksmdev_region *region, unsigned long start,
+			unsigned long end)
 {
 	unsigned long idx;
 	void *entry;
 
 	if (start >= end || xa_empty(&region->zero))
 		return;
-	xa_for_each_range(&region->zero, idx, entry, ksm_item_index(region, start),
-			  ksm_item_index(region, end - 1)) {
+	xa_for_each_range(&region->zero, idx, entry, ksmdev_item_index(region, start),
+			  ksmdev_item_index(region, end - 1)) {
 		xa_erase(&region->zero, idx);
-		ksm_zero_count(region, -1);
+		ksmdev_zero_count(region, -1);
 	}
 }
 
 /* Drop zero-page records of [start, end) whose PTE maps something else now. */
-static void ksm_zero_revalidate(struct ksm_region *region, struct mm_struct *mm,
-				unsigned long start, unsigned long end)
+static void ksmdev_zero_revalidate(struct ksmdev_region *region, struct mm_struct *mm,
+				   unsigned long start, unsigned long end)
 {
 	unsigned long idx;
 	void *entry;
 
 	if (start >= end || xa_empty(&region->zero))
 		return;
-	xa_for_each_range(&region->zero, idx, entry, ksm_item_index(region, start),
-			  ksm_item_index(region, end - 1)) {
+	xa_for_each_range(&region->zero, idx, entry, ksmdev_item_index(region, start),
+			  ksmdev_item_index(region, end - 1)) {
 		unsigned long addr = region->start + (idx << PAGE_SHIFT);
 		struct vm_area_struct *vma = vma_lookup(mm, addr);
 
-		if (!vma || !ksm_pte_maps_zero(vma, addr)) {
+		if (!vma || !ksmdev_pte_maps_zero(vma, addr)) {
 			xa_erase(&region->zero, idx);
-			ksm_zero_count(region, -1);
+			ksmdev_zero_count(region, -1);
 		}
 	}
 }
 
-struct ksm_item *ksm_item_get(struct ksm_region *region, unsigned long addr)
+struct ksmdev_item *ksmdev_item_get(struct ksmdev_region *region, unsigned long addr)
 {
-	unsigned long idx = ksm_item_index(region, addr);
-	struct ksm_item *item = xa_load(&region->items, idx);
+	unsigned long idx = ksmdev_item_index(region, addr);
+	struct ksmdev_item *item = xa_load(&region->items, idx);
 
 	if (item)
 		return item;
-	item = kmem_cache_zalloc(ksm_item_cache, GFP_KERNEL);
+	item = kmem_cache_zalloc(ksmdev_item_cache, GFP_KERNEL);
 	if (!item)
 		return NULL;
 	item->region = region;
 	item->addr = addr;
-	item->state = KSM_ITEM_NEW;
+	item->state = KSMDEV_ITEM_NEW;
 	if (xa_err(xa_store(&region->items, idx, item, GFP_KERNEL))) {
-		kmem_cache_free(ksm_item_cache, item);
+		kmem_cache_free(ksmdev_item_cache, item);
 		return NULL;
 	}
-	ksm_nr_items++;
+	ksmdev_nr_items++;
 	return item;
 }
 
 /* Take @item out of the tables and free it; the caller unlinks the xarray. */
-static void __ksm_item_free(struct ksm_item *item)
+static void __ksmdev_item_free(struct ksmdev_item *item)
 {
 	if (item->stable)
-		ksm_stable_detach(item);
-	ksm_unstable_unhash(item);
-	ksm_item_set_state(item, KSM_ITEM_NEW);
-	ksm_nr_items--;
-	kmem_cache_free(ksm_item_cache, item);
+		ksmdev_stable_detach(item);
+	ksmdev_unstable_unhash(item);
+	ksmdev_item_set_state(item, KSMDEV_ITEM_NEW);
+	ksmdev_nr_items--;
+	kmem_cache_free(ksmdev_item_cache, item);
 }
 
-void ksm_item_free(struct ksm_item *item)
+void ksmdev_item_free(struct ksmdev_item *item)
 {
-	struct ksm_region *region = item->region;
+	struct ksmdev_region *region = item->region;
 
-	xa_erase(&region->items, ksm_item_index(region, item->addr));
-	__ksm_item_free(item);
+	xa_erase(&region->items, ksmdev_item_index(region, item->addr));
+	__ksmdev_item_free(item);
 }
 
 /* Free every item of @region: one xarray teardown instead of an erase each. */
-void ksm_forget_region(struct ksm_region *region)
+void ksmdev_forget_region(struct ksmdev_region *region)
 {
-	struct ksm_item *item;
+	struct ksmdev_item *item;
 	unsigned long idx;
 
 	xa_for_each(&region->items, idx, item) {
-		__ksm_item_free(item);
+		__ksmdev_item_free(item);
 		if (!(idx % 1024))
 			cond_resched();
 	}
 	xa_destroy(&region->items);
-	ksm_zero_forget(region, region->start, region->end);
+	ksmdev_zero_forget(region, region->start, region->end);
 	xa_destroy(&region->zero);
 }
 
 /**
- * ksm_forget_range - drop the tracking of [@start, @end) of @region
+ * ksmdev_forget_range - drop the tracking of [@start, @end) of @region
  * @region: the region
  * @start: first address (inside the region)
  * @end: end address
  *
- * Called with ksm_lock held when the scanner finds nothing mapped there,
+ * Called with ksmdev_lock held when the scanner finds nothing mapped there,
  * and when a region goes away.
  */
-void ksm_forget_range(struct ksm_region *region, unsigned long start,
-		      unsigned long end)
+void ksmdev_forget_range(struct ksmdev_region *region, unsigned long start,
+			 unsigned long end)
 {
-	struct ksm_item *item;
+	struct ksmdev_item *item;
 	unsigned long idx;
 
 	if (start >= end)
 		return;
-	xa_for_each_range(&region->items, idx, item, ksm_item_index(region, start),
-			  ksm_item_index(region, end - 1))
-		ksm_item_free(item);
+	xa_for_each_range(&region->items, idx, item, ksmdev_item_index(region, start),
+			  ksmdev_item_index(region, end - 1))
+		ksmdev_item_free(item);
 }
 
 /*
  * The page mapped at @item's address now, with a reference; NULL if none or
  * if it may not be merged.
  */
-struct page *ksm_item_page(struct ksm_item *item)
+struct page *ksmdev_item_page(struct ksmdev_item *item)
 {
 	struct mm_struct *mm = item->region->slot->mn.mm;
 	struct vm_area_struct *vma;
@@ -197,64 +197,64 @@ struct page *ksm_item_page(struct ksm_item *item)
 		return NULL;
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, addr);
-	if (vma && ksm_vma_mergeable(vma))
-		page = ksm_next_page(vma, &addr, item->addr + PAGE_SIZE);
+	if (vma && ksmdev_vma_mergeable(vma))
+		page = ksmdev_next_page(vma, &addr, item->addr + PAGE_SIZE);
 	mmap_read_unlock(mm);
 	mmput(mm);
 	return page;
 }
 
 /**
- * ksm_revalidate_range - bring tracking of part of a region up to date
+ * ksmdev_revalidate_range - bring tracking of part of a region up to date
  * @region: the region
  * @start: first address
  * @end: end address
  *
  * After the mmu notifier reported an unmap or clear: items whose page is
  * gone are freed, items whose PTE no longer maps their KSM page are
- * detached from it.  ksm_lock held; takes mmap_lock once for the range.
+ * detached from it.  ksmdev_lock held; takes mmap_lock once for the range.
  */
-void ksm_revalidate_range(struct ksm_region *region, unsigned long start,
-			  unsigned long end)
+void ksmdev_revalidate_range(struct ksmdev_region *region, unsigned long start,
+			     unsigned long end)
 {
 	struct mm_struct *mm = region->slot->mn.mm;
 	struct vm_area_struct *vma = NULL;
-	struct ksm_item *item;
+	struct ksmdev_item *item;
 	unsigned long idx;
 
 	if (start >= end || region->slot->dead || !mmget_not_zero(mm))
 		return;
 	mmap_read_lock(mm);
-	xa_for_each_range(&region->items, idx, item, ksm_item_index(region, start),
-			  ksm_item_index(region, end - 1)) {
+	xa_for_each_range(&region->items, idx, item, ksmdev_item_index(region, start),
+			  ksmdev_item_index(region, end - 1)) {
 		unsigned long addr = item->addr;
 		struct page *page = NULL;
 
 		if (!vma || addr < vma->vm_start || addr >= vma->vm_end)
 			vma = vma_lookup(mm, addr);
-		if (vma && ksm_vma_mergeable(vma))
-			page = ksm_next_page(vma, &addr, item->addr + PAGE_SIZE);
+		if (vma && ksmdev_vma_mergeable(vma))
+			page = ksmdev_next_page(vma, &addr, item->addr + PAGE_SIZE);
 		if (!page) {
-			ksm_item_free(item);
+			ksmdev_item_free(item);
 			continue;
 		}
 		if (item->stable && item->stable->kpage != page)
-			ksm_stable_detach(item);
+			ksmdev_stable_detach(item);
 		put_page(page);
 		cond_resched();
 	}
-	ksm_zero_revalidate(region, mm, start, end);
+	ksmdev_zero_revalidate(region, mm, start, end);
 	mmap_read_unlock(mm);
 	mmput(mm);
 }
 
-int ksm_items_init(void)
+int ksmdev_items_init(void)
 {
-	ksm_item_cache = KMEM_CACHE(ksm_item, 0);
-	return ksm_item_cache ? 0 : -ENOMEM;
+	ksmdev_item_cache = KMEM_CACHE(ksmdev_item, 0);
+	return ksmdev_item_cache ? 0 : -ENOMEM;
 }
 
-void ksm_items_exit(void)
+void ksmdev_items_exit(void)
 {
-	kmem_cache_destroy(ksm_item_cache);
+	kmem_cache_destroy(ksmdev_item_cache);
 }

@@ -14,7 +14,7 @@
  * gives every merged page of it a private copy again.  The scanner
  * (scan.c) does the merging.
  *
- * Locking: ksm_lock (tables.c) protects the list of areas and each area's
+ * Locking: ksmdev_lock (tables.c) protects the list of areas and each area's
  * regions.  Scanner settings are written under it and read by the scanner
  * with READ_ONCE().  No user copy happens with it held.  See ksmdev.h for
  * the full order.
@@ -35,16 +35,16 @@
 #include "ksmdev.h"
 #include "compat.h"
 
-static bool run_param;
-module_param_named(run, run_param, bool, 0444);
+static bool ksmdev_run_param;
+module_param_named(run, ksmdev_run_param, bool, 0444);
 MODULE_PARM_DESC(run, "start the scanner at load (default 0)");
 
-static unsigned int ksm_domain_policy = 1;
-module_param_named(domain_policy, ksm_domain_policy, uint, 0644);
+static unsigned int ksmdev_domain_policy = 1;
+module_param_named(domain_policy, ksmdev_domain_policy, uint, 0644);
 MODULE_PARM_DESC(domain_policy,
 		 "who may join merge domains: 0 anyone any; 1 numbered domains need CAP_SYS_ADMIN (default); 2 as 1, and unprivileged areas always go to their user's domain");
 
-static LIST_HEAD(ksm_areas);
+static LIST_HEAD(ksmdev_areas);
 
 /* ------------------------------------------------------------ stats ioctls */
 
@@ -52,8 +52,8 @@ static LIST_HEAD(ksm_areas);
  * Copy stats out, size-versioned: the caller's ->size says how much it
  * knows; the size encoded in the ioctl number is ignored.
  */
-static long ksm_copy_stats(void __user *uarg, const struct ksm_counters *c,
-			   bool global)
+static long ksmdev_copy_stats(void __user *uarg, const struct ksmdev_counters *c,
+			      bool global)
 {
 	struct ksm_stats st;
 	u32 size, flags;
@@ -65,14 +65,14 @@ static long ksm_copy_stats(void __user *uarg, const struct ksm_counters *c,
 		return -EINVAL;
 	size = min_t(u32, size, sizeof(st));
 
-	ksm_fill_stats(&st, c, global);
+	ksmdev_fill_stats(&st, c, global);
 	st.size = size;
 	if (copy_to_user(uarg, &st, size))
 		return -EFAULT;
 	return 0;
 }
 
-static bool ksm_is_stats_cmd(unsigned int cmd, unsigned int nr)
+static bool ksmdev_is_stats_cmd(unsigned int cmd, unsigned int nr)
 {
 	return _IOC_TYPE(cmd) == KSMIO && _IOC_NR(cmd) == nr &&
 	       _IOC_DIR(cmd) == (_IOC_READ | _IOC_WRITE) &&
@@ -81,7 +81,7 @@ static bool ksm_is_stats_cmd(unsigned int cmd, unsigned int nr)
 
 /* ------------------------------------------------------------ regions */
 
-static long ksm_register_region(struct ksm_area *area, void __user *uarg)
+static long ksmdev_sma_register(struct ksmdev_area *area, void __user *uarg)
 {
 	struct ksm_memory_region mr;
 	unsigned long start, len;
@@ -98,58 +98,58 @@ static long ksm_register_region(struct ksm_area *area, void __user *uarg)
 		return -EINVAL;
 	if (!mm)
 		return -EINVAL;
-	return ksm_region_add(area, mm, start, start + len);
+	return ksmdev_region_add(area, mm, start, start + len);
 }
 
 /* ------------------------------------------------------------ SMA fd */
 
-static long ksm_sma_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+static long ksmdev_sma_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	struct ksm_area *area = file->private_data;
+	struct ksmdev_area *area = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case KSM_REGISTER_MEMORY_REGION:
-		return ksm_register_region(area, uarg);
+		return ksmdev_sma_register(area, uarg);
 	case KSM_REMOVE_MEMORY_REGION:
-		return ksm_remove_region(area, arg);
+		return ksmdev_region_remove(area, arg);
 	case KSM_MERGE_NOW:
-		return ksm_merge_area_now(area);
+		return ksmdev_merge_area_now(area);
 	}
-	if (ksm_is_stats_cmd(cmd, _IOC_NR(KSM_GET_AREA_STATS)))
-		return ksm_copy_stats(uarg, &area->stats, false);
+	if (ksmdev_is_stats_cmd(cmd, _IOC_NR(KSM_GET_AREA_STATS)))
+		return ksmdev_copy_stats(uarg, &area->stats, false);
 	return -ENOTTY;
 }
 
-static int ksm_sma_release(struct inode *inode, struct file *file)
+static int ksmdev_sma_release(struct inode *inode, struct file *file)
 {
-	struct ksm_area *area = file->private_data;
-	struct ksm_region *region, *tmp;
+	struct ksmdev_area *area = file->private_data;
+	struct ksmdev_region *region, *tmp;
 
-	mutex_lock(&ksm_lock);
-	ksm_process_pending();
+	mutex_lock(&ksmdev_lock);
+	ksmdev_process_pending();
 	list_for_each_entry_safe(region, tmp, &area->regions, area_link) {
 		/*
 		 * Unmerge while the mm lives.  Out of memory (or a fatal
 		 * signal of the closing task) cannot be reported here; the
 		 * pages stay merged and stay correct (a write still copies).
 		 */
-		int err = ksm_unmerge_range(region);
+		int err = ksmdev_unmerge_range(region);
 
 		if (err == -ENOMEM)
 			pr_warn_ratelimited("out of memory unmerging a closed area; pages stay shared\n");
-		ksm_region_destroy(region);
+		ksmdev_region_destroy(region);
 	}
 	list_del(&area->link);
-	mutex_unlock(&ksm_lock);
+	mutex_unlock(&ksmdev_lock);
 	kfree(area);
 	return 0;
 }
 
-static const struct file_operations ksm_sma_fops = {
+static const struct file_operations ksmdev_sma_fops = {
 	.owner		= THIS_MODULE,
-	.release	= ksm_sma_release,
-	.unlocked_ioctl	= ksm_sma_ioctl,
+	.release	= ksmdev_sma_release,
+	.unlocked_ioctl	= ksmdev_sma_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
 };
@@ -158,11 +158,11 @@ static const struct file_operations ksm_sma_fops = {
  * The merge domain an area of the caller gets, or -EPERM: see
  * struct ksm_area_params and the domain_policy parameter.
  */
-static int ksm_pick_domain(u64 domain, u32 flags, u64 *out)
+static int ksmdev_pick_domain(u64 domain, u32 flags, u64 *out)
 {
-	unsigned int policy = READ_ONCE(ksm_domain_policy);
+	unsigned int policy = READ_ONCE(ksmdev_domain_policy);
 	bool admin = capable(CAP_SYS_ADMIN);
-	u64 user = KSM_USER_DOMAIN_BIT | from_kuid(&init_user_ns, current_euid());
+	u64 user = KSMDEV_USER_DOMAIN_BIT | from_kuid(&init_user_ns, current_euid());
 
 	if (flags & KSM_AREA_USER_DOMAIN) {
 		*out = user;
@@ -174,9 +174,9 @@ static int ksm_pick_domain(u64 domain, u32 flags, u64 *out)
 	return 0;
 }
 
-static long ksm_create_area(u64 domain)
+static long ksmdev_create_area(u64 domain)
 {
-	struct ksm_area *area = kzalloc(sizeof(*area), GFP_KERNEL);
+	struct ksmdev_area *area = kzalloc(sizeof(*area), GFP_KERNEL);
 	int fd;
 
 	if (!area)
@@ -186,15 +186,15 @@ static long ksm_create_area(u64 domain)
 	area->pid = task_tgid_nr(current);
 	area->uid = current_euid();
 	get_task_comm(area->comm, current);
-	mutex_lock(&ksm_lock);
-	list_add_tail(&area->link, &ksm_areas);
-	mutex_unlock(&ksm_lock);
+	mutex_lock(&ksmdev_lock);
+	list_add_tail(&area->link, &ksmdev_areas);
+	mutex_unlock(&ksmdev_lock);
 
-	fd = anon_inode_getfd("[ksm-sma]", &ksm_sma_fops, area, O_RDWR | O_CLOEXEC);
+	fd = anon_inode_getfd("[ksm-sma]", &ksmdev_sma_fops, area, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		mutex_lock(&ksm_lock);
+		mutex_lock(&ksmdev_lock);
 		list_del(&area->link);
-		mutex_unlock(&ksm_lock);
+		mutex_unlock(&ksmdev_lock);
 		kfree(area);
 	}
 	return fd;
@@ -202,7 +202,7 @@ static long ksm_create_area(u64 domain)
 
 /* ------------------------------------------------------------ /dev/ksm */
 
-static long ksm_create_area_params(void __user *uarg)
+static long ksmdev_create_area_params(void __user *uarg)
 {
 	struct ksm_area_params p;
 	u32 size;
@@ -223,16 +223,16 @@ static long ksm_create_area_params(void __user *uarg)
 	if (copy_from_user(&p, uarg, min_t(u32, size, sizeof(p))))
 		return -EFAULT;
 	if (p.flags & ~KSM_AREA_USER_DOMAIN || p.reserved[0] || p.reserved[1] ||
-	    (p.domain & KSM_USER_DOMAIN_BIT) ||
+	    (p.domain & KSMDEV_USER_DOMAIN_BIT) ||
 	    ((p.flags & KSM_AREA_USER_DOMAIN) && p.domain))
 		return -EINVAL;
-	err = ksm_pick_domain(p.domain, p.flags, &domain);
+	err = ksmdev_pick_domain(p.domain, p.flags, &domain);
 	if (err)
 		return err;
-	return ksm_create_area(domain);
+	return ksmdev_create_area(domain);
 }
 
-static long ksm_start_stop(void __user *uarg)
+static long ksmdev_start_stop(void __user *uarg)
 {
 	struct ksm_kthread_info info;
 
@@ -245,31 +245,31 @@ static long ksm_start_stop(void __user *uarg)
 	if ((info.flags & ksm_control_flags_run) && !info.pages_to_scan)
 		return -EINVAL;
 
-	mutex_lock(&ksm_lock);
+	mutex_lock(&ksmdev_lock);
 	if (info.pages_to_scan)
-		WRITE_ONCE(ksm_pages_to_scan, info.pages_to_scan);
-	WRITE_ONCE(ksm_sleep_usecs, info.sleep);
-	WRITE_ONCE(ksm_run, !!(info.flags & ksm_control_flags_run));
-	WRITE_ONCE(ksm_settings_gen, ksm_settings_gen + 1);
-	mutex_unlock(&ksm_lock);
-	ksm_scan_wake();
+		WRITE_ONCE(ksmdev_pages_to_scan, info.pages_to_scan);
+	WRITE_ONCE(ksmdev_sleep_usecs, info.sleep);
+	WRITE_ONCE(ksmdev_run, !!(info.flags & ksm_control_flags_run));
+	WRITE_ONCE(ksmdev_settings_gen, ksmdev_settings_gen + 1);
+	mutex_unlock(&ksmdev_lock);
+	ksmdev_scan_wake();
 	return 0;
 }
 
-static long ksm_get_info(void __user *uarg)
+static long ksmdev_get_info(void __user *uarg)
 {
 	struct ksm_kthread_info info = {
-		.sleep = READ_ONCE(ksm_sleep_usecs),
-		.pages_to_scan = READ_ONCE(ksm_pages_to_scan),
-		.flags = READ_ONCE(ksm_run) ? ksm_control_flags_run : 0,
+		.sleep = READ_ONCE(ksmdev_sleep_usecs),
+		.pages_to_scan = READ_ONCE(ksmdev_pages_to_scan),
+		.flags = READ_ONCE(ksmdev_run) ? ksm_control_flags_run : 0,
 	};
 
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
-static void ksm_area_info(struct ksm_area_info *ai, const struct ksm_area *area)
+static void ksmdev_fill_area_info(struct ksm_area_info *ai, const struct ksmdev_area *area)
 {
-	const struct ksm_counters *c = &area->stats;
+	const struct ksmdev_counters *c = &area->stats;
 
 	memset(ai, 0, sizeof(*ai));
 	ai->pid = area->pid;
@@ -286,15 +286,15 @@ static void ksm_area_info(struct ksm_area_info *ai, const struct ksm_area *area)
 
 /*
  * KSM_LIST_AREAS: copy out up to @count entries of @entry_size bytes.
- * Entries are gathered under ksm_lock into a kernel buffer first, so no
+ * Entries are gathered under ksmdev_lock into a kernel buffer first, so no
  * user copy happens with the lock held.
  */
-static long ksm_list_areas(void __user *uarg)
+static long ksmdev_list_areas(void __user *uarg)
 {
 	bool all = capable(CAP_SYS_ADMIN);
 	struct ksm_area_list hdr;
 	struct ksm_area_info *buf;
-	struct ksm_area *area;
+	struct ksmdev_area *area;
 	u32 n = 0, total = 0, i, esize;
 	long err = 0;
 
@@ -308,15 +308,15 @@ static long ksm_list_areas(void __user *uarg)
 	if (!buf)
 		return -ENOMEM;
 
-	mutex_lock(&ksm_lock);
-	list_for_each_entry(area, &ksm_areas, link) {
+	mutex_lock(&ksmdev_lock);
+	list_for_each_entry(area, &ksmdev_areas, link) {
 		if (!all && !uid_eq(area->uid, current_euid()))
 			continue;
 		if (n < hdr.count)
-			ksm_area_info(&buf[n++], area);
+			ksmdev_fill_area_info(&buf[n++], area);
 		total++;
 	}
-	mutex_unlock(&ksm_lock);
+	mutex_unlock(&ksmdev_lock);
 
 	for (i = 0; i < n && !err; i++)
 		if (copy_to_user(u64_to_user_ptr(hdr.entries) + (u64)i * hdr.entry_size,
@@ -330,7 +330,7 @@ static long ksm_list_areas(void __user *uarg)
 	return copy_to_user(uarg, &hdr, sizeof(hdr)) ? -EFAULT : 0;
 }
 
-static long ksm_set_autotune(void __user *uarg)
+static long ksmdev_set_autotune(void __user *uarg)
 {
 	struct ksm_autotune at;
 
@@ -343,31 +343,31 @@ static long ksm_set_autotune(void __user *uarg)
 	if ((at.flags & KSM_AUTOTUNE_ON) &&
 	    (at.target_scan_ms < 100 || !at.max_cpu_permille || at.max_cpu_permille > 1000))
 		return -EINVAL;
-	mutex_lock(&ksm_lock);
+	mutex_lock(&ksmdev_lock);
 	if (at.flags & KSM_AUTOTUNE_ON) {
-		WRITE_ONCE(ksm_target_scan_ms, at.target_scan_ms);
-		WRITE_ONCE(ksm_max_cpu_permille, at.max_cpu_permille);
+		WRITE_ONCE(ksmdev_target_scan_ms, at.target_scan_ms);
+		WRITE_ONCE(ksmdev_max_cpu_permille, at.max_cpu_permille);
 	}
-	WRITE_ONCE(ksm_autotune, !!(at.flags & KSM_AUTOTUNE_ON));
-	WRITE_ONCE(ksm_settings_gen, ksm_settings_gen + 1);
-	mutex_unlock(&ksm_lock);
-	ksm_scan_wake();
+	WRITE_ONCE(ksmdev_autotune_on, !!(at.flags & KSM_AUTOTUNE_ON));
+	WRITE_ONCE(ksmdev_settings_gen, ksmdev_settings_gen + 1);
+	mutex_unlock(&ksmdev_lock);
+	ksmdev_scan_wake();
 	return 0;
 }
 
-static long ksm_get_autotune(void __user *uarg)
+static long ksmdev_get_autotune(void __user *uarg)
 {
 	struct ksm_autotune at = {
 		.size = sizeof(at),
-		.flags = READ_ONCE(ksm_autotune) ? KSM_AUTOTUNE_ON : 0,
-		.target_scan_ms = READ_ONCE(ksm_target_scan_ms),
-		.max_cpu_permille = READ_ONCE(ksm_max_cpu_permille),
+		.flags = READ_ONCE(ksmdev_autotune_on) ? KSM_AUTOTUNE_ON : 0,
+		.target_scan_ms = READ_ONCE(ksmdev_target_scan_ms),
+		.max_cpu_permille = READ_ONCE(ksmdev_max_cpu_permille),
 	};
 
 	return copy_to_user(uarg, &at, sizeof(at)) ? -EFAULT : 0;
 }
 
-static long ksm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+static long ksmdev_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 
@@ -376,39 +376,39 @@ static long ksm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return KSM_API_VERSION;
 	case KSM_CREATE_SHARED_MEMORY_AREA: {
 		u64 domain;
-		int err = ksm_pick_domain(0, 0, &domain);
+		int err = ksmdev_pick_domain(0, 0, &domain);
 
-		return err ? err : ksm_create_area(domain);
+		return err ? err : ksmdev_create_area(domain);
 	}
 	case KSM_CREATE_AREA:
-		return ksm_create_area_params(uarg);
+		return ksmdev_create_area_params(uarg);
 	case KSM_SET_AUTOTUNE:
-		return ksm_set_autotune(uarg);
+		return ksmdev_set_autotune(uarg);
 	case KSM_GET_AUTOTUNE:
-		return ksm_get_autotune(uarg);
+		return ksmdev_get_autotune(uarg);
 	case KSM_START_STOP_KTHREAD:
-		return ksm_start_stop(uarg);
+		return ksmdev_start_stop(uarg);
 	case KSM_GET_INFO_KTHREAD:
-		return ksm_get_info(uarg);
+		return ksmdev_get_info(uarg);
 	case KSM_LIST_AREAS:
-		return ksm_list_areas(uarg);
+		return ksmdev_list_areas(uarg);
 	}
-	if (ksm_is_stats_cmd(cmd, _IOC_NR(KSM_GET_STATS)))
-		return ksm_copy_stats(uarg, &ksm_global, true);
+	if (ksmdev_is_stats_cmd(cmd, _IOC_NR(KSM_GET_STATS)))
+		return ksmdev_copy_stats(uarg, &ksmdev_global, true);
 	return -ENOTTY;
 }
 
-static const struct file_operations ksm_dev_fops = {
+static const struct file_operations ksmdev_dev_fops = {
 	.owner		= THIS_MODULE,
-	.unlocked_ioctl	= ksm_dev_ioctl,
+	.unlocked_ioctl	= ksmdev_dev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
 };
 
-static struct miscdevice ksm_dev = {
+static struct miscdevice ksmdev_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "ksm",
-	.fops	= &ksm_dev_fops,
+	.fops	= &ksmdev_dev_fops,
 	.mode	= 0660,
 };
 
@@ -418,41 +418,41 @@ static int __init ksmdev_init(void)
 {
 	int err;
 
-	err = ksm_compat_init();
+	err = ksmdev_compat_init();
 	if (err)
 		return err;
-	if (!ksm_max_kernel_pages)
-		ksm_max_kernel_pages = min_t(unsigned long, totalram_pages() / 4, UINT_MAX);
-	if (!ksm_pages_to_scan)
-		ksm_pages_to_scan = 100;
-	ksm_run = run_param;
+	if (!ksmdev_max_kernel_pages)
+		ksmdev_max_kernel_pages = min_t(unsigned long, totalram_pages() / 4, UINT_MAX);
+	if (!ksmdev_pages_to_scan)
+		ksmdev_pages_to_scan = 100;
+	ksmdev_run = ksmdev_run_param;
 
 	/* Nothing can register a notifier before misc_register(). */
-	err = ksm_scan_init();
+	err = ksmdev_scan_init();
 	if (err)
 		return err;
-	err = ksm_sysfs_init();
+	err = ksmdev_sysfs_init();
 	if (err)
 		goto out_scan;
-	err = misc_register(&ksm_dev);
+	err = misc_register(&ksmdev_misc);
 	if (err)
 		goto out_sysfs;
 	return 0;
 
 out_sysfs:
-	ksm_sysfs_exit();
+	ksmdev_sysfs_exit();
 out_scan:
-	ksm_scan_exit();
+	ksmdev_scan_exit();
 	return err;
 }
 
 static void __exit ksmdev_exit(void)
 {
-	misc_deregister(&ksm_dev);
-	ksm_sysfs_exit();
+	misc_deregister(&ksmdev_misc);
+	ksmdev_sysfs_exit();
 	/* No fd is open, so no region exists: wait for notifier frees. */
-	ksm_notifier_exit();
-	ksm_scan_exit();
+	ksmdev_notifier_exit();
+	ksmdev_scan_exit();
 }
 
 module_init(ksmdev_init);

@@ -2,35 +2,35 @@
 /*
  * merge.c - merging: one page looked at, and the merges it can lead to.
  *
- * ksm_cmp_and_merge() looks at one page the scanner (or KSM_MERGE_NOW)
+ * ksmdev_cmp_and_merge() looks at one page the scanner (or KSM_MERGE_NOW)
  * found in a region, with its mm locked:
  *
- *   0. Compared with the KSM page merged into last (ksm_recent): a run of
+ *   0. Compared with the KSM page merged into last (ksmdev_recent): a run of
  *      identical pages merges without being checksummed at all, and, once
  *      in a run, each page is read whole only once, by the compare under
  *      write protection that decides the merge.  In a run, the copies that
- *      follow a page in its page table (up to KSM_MERGE_BATCH) merge with
+ *      follow a page in its page table (up to KSMDEV_MERGE_BATCH) merge with
  *      it as one batch: one walk, one notifier range, one page-table lock
- *      and one TLB flush for all of them (ksm_recent_batch()).
+ *      and one TLB flush for all of them (ksmdev_recent_batch()).
  *   1. Checksummed (xxh64) and looked up in the stable table.  On a
  *      checksum match the page is write-protected, compared whole, and
- *      replaced by the KSM page (ksm_merge_locked()).
+ *      replaced by the KSM page (ksmdev_merge_locked()).
  *   2. Looked up in the unstable table.  On a full-content match with the
  *      candidate's current page a new KSM page is allocated, filled with a
- *      copy, and both pages are replaced by it (ksm_merge_pair()); it
+ *      copy, and both pages are replaced by it (ksmdev_merge_pair()); it
  *      enters the stable table.
  *   3. Otherwise it becomes a candidate in the unstable table, unless its
  *      checksum changed since the scanner last saw it (volatile).  Smart
  *      scanning backs off from reading pages that stay unique.
  *
  * An all-zero page in zero-page mode is mapped to the kernel's zero page
- * instead (ksm_merge_zero()).  Equality is always decided by comparing
+ * instead (ksmdev_merge_zero()).  Equality is always decided by comparing
  * whole pages once nobody can write them; the checksum only finds
  * candidates.  Because a candidate is matched as soon as its duplicate is
  * seen, stable duplicates merge within the first full scan that sees both.
  *
- * Locking: ksm_lock held throughout.  The mm of the page being looked at
- * stays read-locked in struct ksm_scan_ctx from finding the page through a
+ * Locking: ksmdev_lock held throughout.  The mm of the page being looked at
+ * stays read-locked in struct ksmdev_scan_ctx from finding the page through a
  * merge into the stable table; looking at candidates of the unstable table
  * (other mms) unlocks it first, and each candidate's mm is then locked on
  * its own.  Pages are locked with trylock_page() only.
@@ -48,8 +48,8 @@
 #include "ksmdev.h"
 #include "compat.h"
 
-unsigned int ksm_max_kernel_pages;
-module_param_named(max_kernel_pages, ksm_max_kernel_pages, uint, 0444);
+unsigned int ksmdev_max_kernel_pages;
+module_param_named(max_kernel_pages, ksmdev_max_kernel_pages, uint, 0444);
 MODULE_PARM_DESC(max_kernel_pages,
 		 "cap on KSM pages, which cannot be swapped (default 0 = a quarter of RAM)");
 
@@ -57,22 +57,22 @@ MODULE_PARM_DESC(max_kernel_pages,
  * Off by default: measured (make bench), the back-off lost more merges of
  * pages that changed while skipped than it saved CPU.
  */
-bool ksm_smart_scan;
-module_param_named(smart_scan, ksm_smart_scan, bool, 0644);
+bool ksmdev_smart_scan;
+module_param_named(smart_scan, ksmdev_smart_scan, bool, 0644);
 MODULE_PARM_DESC(smart_scan,
 		 "skip pages that stayed unique for several scans, with growing back-off (default 0)");
 
-bool ksm_use_zero_pages;
-module_param_named(use_zero_pages, ksm_use_zero_pages, bool, 0644);
+bool ksmdev_use_zero_pages;
+module_param_named(use_zero_pages, ksmdev_use_zero_pages, bool, 0644);
 MODULE_PARM_DESC(use_zero_pages,
 		 "map all-zero pages to the kernel's zero page instead of a KSM page (default 0)");
 
-unsigned long ksm_cap_refusals;
-unsigned long ksm_pages_skipped;
+unsigned long ksmdev_cap_refusals;
+unsigned long ksmdev_pages_skipped;
 
 /* ------------------------------------------------------------ pages */
 
-static u64 ksm_page_checksum(struct page *page)
+static u64 ksmdev_page_checksum(struct page *page)
 {
 	void *addr = kmap_local_page(page);
 	u64 sum = xxh64(addr, PAGE_SIZE, 0);
@@ -86,7 +86,7 @@ static u64 ksm_page_checksum(struct page *page)
  * picks a candidate in a run of copies.  Never enough for a merge: that
  * always compares the whole page under write protection.
  */
-static bool ksm_pages_sample_equal(struct page *a, struct page *b)
+static bool ksmdev_pages_sample_equal(struct page *a, struct page *b)
 {
 	static const unsigned int at[] = {
 		0, PAGE_SIZE / sizeof(u64) / 2, PAGE_SIZE / sizeof(u64) - 8,
@@ -104,7 +104,7 @@ static bool ksm_pages_sample_equal(struct page *a, struct page *b)
 	return !diff;
 }
 
-static bool ksm_pages_identical(struct page *a, struct page *b)
+static bool ksmdev_pages_identical(struct page *a, struct page *b)
 {
 	const u64 *pa = kmap_local_page(a);
 	const u64 *pb = kmap_local_page(b);
@@ -123,9 +123,9 @@ static bool ksm_pages_identical(struct page *a, struct page *b)
 	return same;
 }
 
-static u64 ksm_zero_checksum;
+static u64 ksmdev_zero_checksum;
 
-static bool ksm_page_is_zero(struct page *page)
+static bool ksmdev_page_is_zero(struct page *page)
 {
 	void *addr = kmap_local_page(page);
 	bool zero = !memchr_inv(addr, 0, PAGE_SIZE);
@@ -142,10 +142,10 @@ static bool ksm_page_is_zero(struct page *page)
  * @kpage and switch the PTE.  mmap_lock held; @page carries one reference
  * of ours.  Return: 0 if merged, -EAGAIN if the contents differ.
  */
-static int ksm_merge_locked(struct vm_area_struct *vma, struct ksm_item *item,
-			    struct page *page, struct page *kpage)
+static int ksmdev_merge_locked(struct vm_area_struct *vma, struct ksmdev_item *item,
+			       struct page *page, struct page *kpage)
 {
-	struct ksm_wp wp;
+	struct ksmdev_wp wp;
 	int err;
 
 	if (!PageAnon(page) || PageKsm(page))
@@ -153,18 +153,18 @@ static int ksm_merge_locked(struct vm_area_struct *vma, struct ksm_item *item,
 	if (!trylock_page(page))
 		return -EBUSY;
 	if (PageTransCompound(page)) {
-		err = ksm_split_huge_page(page);
+		err = ksmdev_split_huge_page(page);
 		if (err)
 			goto out_unlock;
 	}
-	err = page_wrprotect(vma, item->addr, page, &wp);
+	err = ksmdev_page_wrprotect(vma, item->addr, page, &wp);
 	if (err)
 		goto out_unlock;
 	/* Nobody can write it now: compare what is really there. */
-	if (ksm_pages_identical(page, kpage)) {
-		replace_page(page, kpage, &wp);
+	if (ksmdev_pages_identical(page, kpage)) {
+		ksmdev_replace_page(page, kpage, &wp);
 	} else {
-		page_wrprotect_undo(&wp);
+		ksmdev_page_wrprotect_undo(&wp);
 		err = -EAGAIN;
 	}
 out_unlock:
@@ -176,12 +176,12 @@ out_unlock:
  * Zero-page mode: point the PTE of an all-zero @page at the zero page.
  * mmap_lock held.  Return: 0 if done; the item is freed then.
  */
-static int ksm_merge_zero(struct vm_area_struct *vma, struct ksm_item *item,
-			  struct page *page)
+static int ksmdev_merge_zero(struct vm_area_struct *vma, struct ksmdev_item *item,
+			     struct page *page)
 {
-	struct ksm_region *region = item->region;
-	unsigned long idx = ksm_item_index(region, item->addr);
-	struct ksm_wp wp;
+	struct ksmdev_region *region = item->region;
+	unsigned long idx = ksmdev_item_index(region, item->addr);
+	struct ksmdev_wp wp;
 	int err;
 
 	if (xa_err(xa_store(&region->zero, idx, xa_mk_value(1), GFP_KERNEL)))
@@ -190,17 +190,17 @@ static int ksm_merge_zero(struct vm_area_struct *vma, struct ksm_item *item,
 	if (!trylock_page(page))
 		goto out;
 	if (PageTransCompound(page)) {
-		err = ksm_split_huge_page(page);
+		err = ksmdev_split_huge_page(page);
 		if (err)
 			goto out_unlock;
 	}
-	err = page_wrprotect(vma, item->addr, page, &wp);
+	err = ksmdev_page_wrprotect(vma, item->addr, page, &wp);
 	if (err)
 		goto out_unlock;
-	if (ksm_page_is_zero(page)) {
-		replace_page_zero(page, &wp);
+	if (ksmdev_page_is_zero(page)) {
+		ksmdev_replace_page_zero(page, &wp);
 	} else {
-		page_wrprotect_undo(&wp);
+		ksmdev_page_wrprotect_undo(&wp);
 		err = -EAGAIN;
 	}
 out_unlock:
@@ -210,14 +210,14 @@ out:
 		xa_erase(&region->zero, idx);
 		return err;
 	}
-	ksm_zero_count(region, 1);
-	ksm_item_free(item);
+	ksmdev_zero_count(region, 1);
+	ksmdev_item_free(item);
 	return 0;
 }
 
-/* ksm_merge_locked() for a page whose mm is not locked yet. */
-static int ksm_merge_one(struct ksm_item *item, struct page *page,
-			 struct page *kpage)
+/* ksmdev_merge_locked() for a page whose mm is not locked yet. */
+static int ksmdev_merge_one(struct ksmdev_item *item, struct page *page,
+			    struct page *kpage)
 {
 	struct mm_struct *mm = item->region->slot->mn.mm;
 	struct vm_area_struct *vma;
@@ -227,8 +227,8 @@ static int ksm_merge_one(struct ksm_item *item, struct page *page,
 		return -ESRCH;
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, item->addr);
-	if (vma && ksm_vma_mergeable(vma))
-		err = ksm_merge_locked(vma, item, page, kpage);
+	if (vma && ksmdev_vma_mergeable(vma))
+		err = ksmdev_merge_locked(vma, item, page, kpage);
 	mmap_read_unlock(mm);
 	mmput(mm);
 	return err;
@@ -238,23 +238,23 @@ static int ksm_merge_one(struct ksm_item *item, struct page *page,
  * Find a candidate in the unstable table with the contents of @page.
  * Return: the candidate, its page in *@cpage (with a reference), or NULL.
  */
-static struct ksm_item *ksm_unstable_find(struct ksm_item *item,
-					  struct page *page, struct page **cpage)
+static struct ksmdev_item *ksmdev_unstable_find(struct ksmdev_item *item,
+						struct page *page, struct page **cpage)
 {
-	u64 domain = ksm_item_domain(item);
-	struct hlist_head *head = ksm_unstable_bucket(item->checksum, domain);
-	struct ksm_item *cand;
+	u64 domain = ksmdev_item_domain(item);
+	struct hlist_head *head = ksmdev_unstable_bucket(item->checksum, domain);
+	struct ksmdev_item *cand;
 	struct hlist_node *tmp;
 
 	hlist_for_each_entry_safe(cand, tmp, head, unode) {
 		struct page *p;
 
 		if (cand == item || cand->checksum != item->checksum ||
-		    ksm_item_domain(cand) != domain)
+		    ksmdev_item_domain(cand) != domain)
 			continue;
-		p = ksm_item_page(cand);
+		p = ksmdev_item_page(cand);
 		if (p && p != page && PageAnon(p) && !PageKsm(p) &&
-		    ksm_pages_identical(page, p)) {
+		    ksmdev_pages_identical(page, p)) {
 			*cpage = p;
 			return cand;
 		}
@@ -265,8 +265,8 @@ static struct ksm_item *ksm_unstable_find(struct ksm_item *item,
 		/* Gone or changed: no candidate now; look at it properly next. */
 		if (p)
 			put_page(p);
-		ksm_unstable_unhash(cand);
-		ksm_item_set_state(cand, KSM_ITEM_NEW);
+		ksmdev_unstable_unhash(cand);
+		ksmdev_item_set_state(cand, KSMDEV_ITEM_NEW);
 		cand->skip_until = 0;
 		cand->age = 0;
 	}
@@ -280,28 +280,28 @@ static struct ksm_item *ksm_unstable_find(struct ksm_item *item,
  * so a new duplicate merges with it as soon as it appears (the merge
  * compares the real contents).  Any change, or a merge, starts it over.
  */
-static void ksm_smart_backoff(struct ksm_item *item)
+static void ksmdev_smart_backoff(struct ksmdev_item *item)
 {
 	if (item->age < 8)
 		item->age++;
-	if (ksm_smart_scan && item->age >= 2)
-		item->skip_until = ksm_full_scans + min(1UL << (item->age - 2), 8UL) + 1;
+	if (ksmdev_smart_scan && item->age >= 2)
+		item->skip_until = ksmdev_full_scans + min(1UL << (item->age - 2), 8UL) + 1;
 }
 
-static bool ksm_cap_reached(void)
+static bool ksmdev_cap_reached(void)
 {
-	return ksm_global.pages_shared >= ksm_max_kernel_pages;
+	return ksmdev_global.pages_shared >= ksmdev_max_kernel_pages;
 }
 
 /* Merge @page and the candidate's page into a new KSM page. */
-static void ksm_merge_pair(struct ksm_item *item, struct page *page,
-			   struct ksm_item *cand, struct page *cpage)
+static void ksmdev_merge_pair(struct ksmdev_item *item, struct page *page,
+			      struct ksmdev_item *cand, struct page *cpage)
 {
-	struct ksm_stable *node;
+	struct ksmdev_stable *node;
 	struct page *kpage;
 
-	if (ksm_cap_reached()) {
-		ksm_cap_refusals++;
+	if (ksmdev_cap_reached()) {
+		ksmdev_cap_refusals++;
 		return;
 	}
 	kpage = alloc_page(GFP_HIGHUSER | __GFP_NOWARN);
@@ -312,25 +312,25 @@ static void ksm_merge_pair(struct ksm_item *item, struct page *page,
 	 * @page may have changed since it was checksummed: index the KSM
 	 * page by what it holds (it never changes from here on).
 	 */
-	node = ksm_stable_new(kpage, ksm_page_checksum(kpage), ksm_item_domain(item));
+	node = ksmdev_stable_new(kpage, ksmdev_page_checksum(kpage), ksmdev_item_domain(item));
 	if (!node) {
 		put_page(kpage);
 		return;
 	}
-	if (ksm_merge_one(item, page, kpage)) {
-		ksm_stable_free(node);
+	if (ksmdev_merge_one(item, page, kpage)) {
+		ksmdev_stable_free(node);
 		return;
 	}
-	ksm_stable_attach(node, item);
-	ksm_recent_set(node);
-	ksm_unstable_unhash(cand);
-	if (!ksm_merge_one(cand, cpage, kpage))
-		ksm_stable_attach(node, cand);
+	ksmdev_stable_attach(node, item);
+	ksmdev_recent_set(node);
+	ksmdev_unstable_unhash(cand);
+	if (!ksmdev_merge_one(cand, cpage, kpage))
+		ksmdev_stable_attach(node, cand);
 	else
-		ksm_item_set_state(cand, KSM_ITEM_NEW);
+		ksmdev_item_set_state(cand, KSMDEV_ITEM_NEW);
 }
 
-void ksm_ctx_unlock(struct ksm_scan_ctx *ctx)
+void ksmdev_ctx_unlock(struct ksmdev_scan_ctx *ctx)
 {
 	if (ctx->mm) {
 		mmap_read_unlock(ctx->mm);
@@ -346,22 +346,22 @@ void ksm_ctx_unlock(struct ksm_scan_ctx *ctx)
  * with a reference).  Then all of them, @page first, are locked.
  * Return: the size of the batch, @page included; 0 if @page is busy.
  */
-static int ksm_batch_gather(struct ksm_scan_ctx *ctx, struct ksm_item *item,
-			    struct ksm_stable *node, struct page **pages,
-			    struct ksm_item **items)
+static int ksmdev_batch_gather(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
+			       struct ksmdev_stable *node, struct page **pages,
+			       struct ksmdev_item **items)
 {
-	struct ksm_region *region = item->region;
+	struct ksmdev_region *region = item->region;
 	/* All in the page table of @page. */
 	unsigned long end = pmd_addr_end(item->addr, min(ctx->vma->vm_end, region->end));
-	int i, n = 1, max = min_t(unsigned int, ctx->budget + 1, KSM_MERGE_BATCH);
+	int i, n = 1, max = min_t(unsigned int, ctx->budget + 1, KSMDEV_MERGE_BATCH);
 
 	if (max > 1 && item->addr + PAGE_SIZE < end)
-		n += ksm_gather_run(ctx->vma, item->addr + PAGE_SIZE, end,
-				    pages + 1, max - 1);
+		n += ksmdev_gather_run(ctx->vma, item->addr + PAGE_SIZE, end,
+				       pages + 1, max - 1);
 	for (i = 1; i < n; i++) {
-		if (!ksm_pages_sample_equal(pages[i], node->kpage))
+		if (!ksmdev_pages_sample_equal(pages[i], node->kpage))
 			break;
-		items[i] = ksm_item_get(region, item->addr + i * PAGE_SIZE);
+		items[i] = ksmdev_item_get(region, item->addr + i * PAGE_SIZE);
 		if (!items[i])
 			break;
 		/*
@@ -371,7 +371,7 @@ static int ksm_batch_gather(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 		if (items[i]->stable) {
 			if (items[i]->stable == node && node->nr_items == 1)
 				break;
-			ksm_stable_detach(items[i]);
+			ksmdev_stable_detach(items[i]);
 		}
 	}
 	if (i < n)
@@ -400,31 +400,31 @@ static int ksm_batch_gather(struct ksm_scan_ctx *ctx, struct ksm_item *item,
  * not merge, which the scanner then looks at the normal way; the run ends
  * at any failure.  Return: whether @page merged.
  */
-static bool ksm_recent_batch(struct ksm_scan_ctx *ctx, struct ksm_item *item,
-			     struct page *page, struct ksm_stable *node)
+static bool ksmdev_recent_batch(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
+				struct page *page, struct ksmdev_stable *node)
 {
-	struct page *pages[KSM_MERGE_BATCH];
-	struct ksm_item *items[KSM_MERGE_BATCH];
-	bool same[KSM_MERGE_BATCH];
-	struct ksm_region *region = item->region;
-	struct ksm_wp_batch wb;
+	struct page *pages[KSMDEV_MERGE_BATCH];
+	struct ksmdev_item *items[KSMDEV_MERGE_BATCH];
+	bool same[KSMDEV_MERGE_BATCH];
+	struct ksmdev_region *region = item->region;
+	struct ksmdev_wp_batch wb;
 	int i, n, merged = 0, next;
 
 	pages[0] = page;
 	items[0] = item;
-	n = ksm_batch_gather(ctx, item, node, pages, items);
+	n = ksmdev_batch_gather(ctx, item, node, pages, items);
 	if (!n) {
-		ksm_recent_run = false;
+		ksmdev_recent_run = false;
 		return false;
 	}
-	if (page_wrprotect_batch(ctx->vma, item->addr, pages, n, &wb)) {
+	if (ksmdev_page_wrprotect_batch(ctx->vma, item->addr, pages, n, &wb)) {
 		for (i = 0; i < n; i++)
 			wb.held[i] = false;
 	} else {
 		/* Nobody can write them now: compare what is really there. */
 		for (i = 0; i < n; i++)
-			same[i] = wb.held[i] && ksm_pages_identical(pages[i], node->kpage);
-		merged = replace_page_batch(pages, node->kpage, same, &wb);
+			same[i] = wb.held[i] && ksmdev_pages_identical(pages[i], node->kpage);
+		merged = ksmdev_replace_page_batch(pages, node->kpage, same, &wb);
 	}
 	for (i = 0; i < n; i++) {
 		unlock_page(pages[i]);
@@ -432,17 +432,17 @@ static bool ksm_recent_batch(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 			continue;
 		items[i]->checksum = node->checksum;	/* same contents */
 		items[i]->checksummed = true;
-		ksm_stable_attach(node, items[i]);
+		ksmdev_stable_attach(node, items[i]);
 	}
-	ksm_recent_run = merged == n;
+	ksmdev_recent_run = merged == n;
 	for (next = 1; next < n && wb.held[next]; next++)
 		;
 	if (wb.held[0] && next > 1) {
 		ctx->extra = next - 1;
 		*ctx->cursor = item->addr + next * PAGE_SIZE;
 		if (!xa_empty(&region->zero))
-			ksm_zero_forget(region, item->addr + PAGE_SIZE, *ctx->cursor);
-		ksm_global.pages_scanned += ctx->extra;
+			ksmdev_zero_forget(region, item->addr + PAGE_SIZE, *ctx->cursor);
+		ksmdev_global.pages_scanned += ctx->extra;
 		region->area->stats.pages_scanned += ctx->extra;
 	}
 	if (n > 1)
@@ -457,52 +457,52 @@ static bool ksm_recent_batch(struct ksm_scan_ctx *ctx, struct ksm_item *item,
  * nobody can write it.  In a run, the copies after @page in its page
  * table merge with it as one batch.
  */
-static bool ksm_recent_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
-			     struct page *page)
+static bool ksmdev_recent_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
+				struct page *page)
 {
-	struct ksm_stable *node = ksm_recent;
+	struct ksmdev_stable *node = ksmdev_recent;
 
-	if (!node || node->domain != ksm_item_domain(item) ||
-	    (node->checksum == ksm_zero_checksum && READ_ONCE(ksm_use_zero_pages)))
+	if (!node || node->domain != ksmdev_item_domain(item) ||
+	    (node->checksum == ksmdev_zero_checksum && READ_ONCE(ksmdev_use_zero_pages)))
 		return false;
-	if (ksm_recent_run ? !ksm_pages_sample_equal(page, node->kpage) :
-			     !ksm_pages_identical(page, node->kpage))
+	if (ksmdev_recent_run ? !ksmdev_pages_sample_equal(page, node->kpage) :
+			     !ksmdev_pages_identical(page, node->kpage))
 		return false;
-	if (ksm_recent_run && PageAnon(page) && !PageTransCompound(page))
-		return ksm_recent_batch(ctx, item, page, node);
-	if (ksm_merge_locked(ctx->vma, item, page, node->kpage)) {
-		ksm_recent_run = false;
+	if (ksmdev_recent_run && PageAnon(page) && !PageTransCompound(page))
+		return ksmdev_recent_batch(ctx, item, page, node);
+	if (ksmdev_merge_locked(ctx->vma, item, page, node->kpage)) {
+		ksmdev_recent_run = false;
 		return false;
 	}
-	ksm_recent_run = true;
+	ksmdev_recent_run = true;
 	item->checksum = node->checksum;	/* same contents */
 	item->checksummed = true;
-	ksm_stable_attach(node, item);
+	ksmdev_stable_attach(node, item);
 	return true;
 }
 
 /*
  * Merge @page into a KSM page of the same checksum.  The checksum only
- * finds candidates: ksm_merge_locked() compares the write-protected page.
+ * finds candidates: ksmdev_merge_locked() compares the write-protected page.
  */
-static bool ksm_stable_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
-			     struct page *page, bool *found)
+static bool ksmdev_stable_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
+				struct page *page, bool *found)
 {
-	struct ksm_stable *node;
+	struct ksmdev_stable *node;
 
 	*found = false;
-	u64 domain = ksm_item_domain(item);
+	u64 domain = ksmdev_item_domain(item);
 
-	hlist_for_each_entry(node, ksm_stable_bucket(item->checksum, domain),
+	hlist_for_each_entry(node, ksmdev_stable_bucket(item->checksum, domain),
 			     hnode) {
 		int err;
 
 		if (node->checksum != item->checksum || node->domain != domain)
 			continue;
-		err = ksm_merge_locked(ctx->vma, item, page, node->kpage);
+		err = ksmdev_merge_locked(ctx->vma, item, page, node->kpage);
 		if (!err) {
-			ksm_stable_attach(node, item);
-			ksm_recent_set(node);
+			ksmdev_stable_attach(node, item);
+			ksmdev_recent_set(node);
 			return true;
 		}
 		if (err != -EAGAIN) {
@@ -517,11 +517,11 @@ static bool ksm_stable_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
  * Look at one page of a region; @page carries one reference of ours and
  * its mm is locked in @ctx (this may unlock it).
  */
-void ksm_cmp_and_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
-		       struct page *page)
+void ksmdev_cmp_and_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
+			  struct page *page)
 {
-	struct ksm_stable *node;
-	struct ksm_item *cand;
+	struct ksmdev_stable *node;
+	struct ksmdev_item *cand;
 	struct page *cpage;
 	bool changed, busy, skipped = false;
 	u64 sum;
@@ -529,55 +529,55 @@ void ksm_cmp_and_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 	if (item->stable) {
 		if (item->stable->kpage == page)
 			return;		/* still merged */
-		ksm_stable_detach(item);
+		ksmdev_stable_detach(item);
 	}
 	if (!PageAnon(page)) {
 		/* One of our KSM pages (fork, mremap): adopt the mapping. */
-		sum = ksm_page_checksum(page);
-		node = ksm_stable_find_kpage(sum, ksm_item_domain(item), page);
+		sum = ksmdev_page_checksum(page);
+		node = ksmdev_stable_find_kpage(sum, ksmdev_item_domain(item), page);
 		if (node)
-			ksm_stable_attach(node, item);
+			ksmdev_stable_attach(node, item);
 		return;
 	}
 	if (PageKsm(page))
 		return;		/* in-kernel KSM's page, not ours to touch */
-	if (ksm_recent_merge(ctx, item, page))
+	if (ksmdev_recent_merge(ctx, item, page))
 		return;
-	if (item->skip_until > ksm_full_scans && !ctx->sync && item->checksummed) {
+	if (item->skip_until > ksmdev_full_scans && !ctx->sync && item->checksummed) {
 		/*
 		 * Unique for a while: back off from reading the page, but
 		 * keep it findable under its last checksum (every match is
 		 * verified by a full compare), so a new duplicate still
 		 * merges with it in the first pass that sees both.
 		 */
-		ksm_pages_skipped++;
+		ksmdev_pages_skipped++;
 		skipped = true;
 		sum = item->checksum;
 		changed = false;
 	} else {
-		sum = ksm_page_checksum(page);
+		sum = ksmdev_page_checksum(page);
 		changed = item->checksummed && item->checksum != sum;
 	}
-	ksm_unstable_unhash(item);
+	ksmdev_unstable_unhash(item);
 	item->checksum = sum;
 	item->checksummed = true;
 
-	if (sum == ksm_zero_checksum && READ_ONCE(ksm_use_zero_pages) &&
-	    ksm_page_is_zero(page)) {
-		ksm_merge_zero(ctx->vma, item, page);	/* frees item if done */
+	if (sum == ksmdev_zero_checksum && READ_ONCE(ksmdev_use_zero_pages) &&
+	    ksmdev_page_is_zero(page)) {
+		ksmdev_merge_zero(ctx->vma, item, page);	/* frees item if done */
 		return;
 	}
-	if (ksm_stable_merge(ctx, item, page, &busy) || busy)
+	if (ksmdev_stable_merge(ctx, item, page, &busy) || busy)
 		return;
 
 	cand = NULL;
-	if (ksm_unstable_has_candidate(item)) {
+	if (ksmdev_unstable_has_candidate(item)) {
 		/* Candidates live in other mms (or ours): unlock first. */
-		ksm_ctx_unlock(ctx);
-		cand = ksm_unstable_find(item, page, &cpage);
+		ksmdev_ctx_unlock(ctx);
+		cand = ksmdev_unstable_find(item, page, &cpage);
 	}
 	if (cand) {
-		ksm_merge_pair(item, page, cand, cpage);
+		ksmdev_merge_pair(item, page, cand, cpage);
 		put_page(cpage);
 		if (item->stable) {
 			item->age = 0;
@@ -586,21 +586,21 @@ void ksm_cmp_and_merge(struct ksm_scan_ctx *ctx, struct ksm_item *item,
 	}
 	if (changed && !ctx->sync) {
 		item->age = 0;
-		ksm_item_set_state(item, KSM_ITEM_VOLATILE);
+		ksmdev_item_set_state(item, KSMDEV_ITEM_VOLATILE);
 		return;
 	}
-	ksm_unstable_insert(item);
+	ksmdev_unstable_insert(item);
 	if (!skipped)
-		ksm_smart_backoff(item);
+		ksmdev_smart_backoff(item);
 }
 
-int ksm_merge_init(void)
+int ksmdev_merge_init(void)
 {
 	void *zero = (void *)get_zeroed_page(GFP_KERNEL);
 
 	if (!zero)
 		return -ENOMEM;
-	ksm_zero_checksum = xxh64(zero, PAGE_SIZE, 0);
+	ksmdev_zero_checksum = xxh64(zero, PAGE_SIZE, 0);
 	free_page((unsigned long)zero);
 	return 0;
 }

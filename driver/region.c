@@ -4,7 +4,7 @@
  * notifier that watch its mm.
  *
  * A region is [start, end) of one mm, registered on one area.  Adding one
- * takes a reference on the slot of its mm (struct ksm_mm_slot), obtained
+ * takes a reference on the slot of its mm (struct ksmdev_mm_slot), obtained
  * with mmu_notifier_get(): one reference per region of that mm, so the mm
  * itself is never kept alive (the notifier holds only mm_count, like every
  * mmu notifier).  The slot keeps its regions in an rbtree by start
@@ -25,14 +25,14 @@
  *   mapping their KSM page are detached from it.  One-page clears are
  *   copy-on-write faults; the scanner sees those on its next pass.
  *
- * Ranges the driver invalidates itself carry &ksm_notifier_owner, and
+ * Ranges the driver invalidates itself carry &ksmdev_notifier_owner, and
  * faults or splits it causes itself come from its own context; both are
  * ignored.  Events are handled after a short delay so bursts coalesce.
  *
- * Locking: regions and slots' region trees are under ksm_lock.  The
+ * Locking: regions and slots' region trees are under ksmdev_lock.  The
  * callbacks may run in atomic or non-blocking contexts (OOM reaper) and
- * under mmap_lock, so they only record the event under ksm_pending_lock
- * and kick a work item; the work item does the rest under ksm_lock.  A
+ * under mmap_lock, so they only record the event under ksmdev_pending_lock
+ * and kick a work item; the work item does the rest under ksmdev_lock.  A
  * slot can be freed (->free_notifier, after the SRCU grace period that
  * follows its last put) only once it is off the pending list; the worker
  * handles a slot only while it has regions, which it checks under both
@@ -49,52 +49,52 @@
 #include "ksmdev.h"
 #include "compat.h"
 
-unsigned int ksm_regions_per_fd = 1024;
-module_param_named(regions_per_fd, ksm_regions_per_fd, uint, 0444);
+unsigned int ksmdev_regions_per_fd = 1024;
+module_param_named(regions_per_fd, ksmdev_regions_per_fd, uint, 0444);
 MODULE_PARM_DESC(regions_per_fd, "regions one SMA may hold (default 1024)");
 
 /* ------------------------------------------------------------ mm slot, notifier */
 
-static DEFINE_SPINLOCK(ksm_pending_lock);
-static LIST_HEAD(ksm_pending_slots);
-static void ksm_pending_work_fn(struct work_struct *work);
-static DECLARE_DELAYED_WORK(ksm_pending_work, ksm_pending_work_fn);
+static DEFINE_SPINLOCK(ksmdev_pending_lock);
+static LIST_HEAD(ksmdev_pending_slots);
+static void ksmdev_pending_work_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(ksmdev_pending_work, ksmdev_pending_work_fn);
 
 /* Events come in bursts (a loop of COW faults): let them coalesce. */
-#define KSM_PENDING_DELAY	(HZ / 20)
+#define KSMDEV_PENDING_DELAY	(HZ / 20)
 
-static struct ksm_mm_slot *ksm_slot(struct mmu_notifier *mn)
+static struct ksmdev_mm_slot *ksmdev_slot_of(struct mmu_notifier *mn)
 {
-	return container_of(mn, struct ksm_mm_slot, mn);
+	return container_of(mn, struct ksmdev_mm_slot, mn);
 }
 
-/* Queue @slot for the worker; ksm_pending_lock held. */
-static void ksm_slot_queue(struct ksm_mm_slot *slot)
+/* Queue @slot for the worker; ksmdev_pending_lock held. */
+static void ksmdev_slot_queue(struct ksmdev_mm_slot *slot)
 {
 	if (!slot->on_pending_list) {
-		list_add_tail(&slot->pending_link, &ksm_pending_slots);
+		list_add_tail(&slot->pending_link, &ksmdev_pending_slots);
 		slot->on_pending_list = true;
 	}
 }
 
-static void ksm_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
+static void ksmdev_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
-	struct ksm_mm_slot *slot = ksm_slot(mn);
+	struct ksmdev_mm_slot *slot = ksmdev_slot_of(mn);
 
-	spin_lock(&ksm_pending_lock);
+	spin_lock(&ksmdev_pending_lock);
 	slot->pending_release = true;
-	ksm_slot_queue(slot);
-	spin_unlock(&ksm_pending_lock);
-	schedule_delayed_work(&ksm_pending_work, KSM_PENDING_DELAY);
+	ksmdev_slot_queue(slot);
+	spin_unlock(&ksmdev_pending_lock);
+	schedule_delayed_work(&ksmdev_pending_work, KSMDEV_PENDING_DELAY);
 }
 
-static int ksm_mn_invalidate_range_start(struct mmu_notifier *mn,
-					 const struct mmu_notifier_range *range)
+static int ksmdev_mn_invalidate_range_start(struct mmu_notifier *mn,
+					    const struct mmu_notifier_range *range)
 {
-	struct ksm_mm_slot *slot = ksm_slot(mn);
+	struct ksmdev_mm_slot *slot = ksmdev_slot_of(mn);
 	unsigned int i;
 
-	if (range->owner == &ksm_notifier_owner || ksm_own_context())
+	if (range->owner == &ksmdev_notifier_owner || ksmdev_own_context())
 		return 0;
 	if (range->event != MMU_NOTIFY_UNMAP && range->event != MMU_NOTIFY_CLEAR)
 		return 0;
@@ -106,7 +106,7 @@ static int ksm_mn_invalidate_range_start(struct mmu_notifier *mn,
 	if (range->event == MMU_NOTIFY_CLEAR && range->end - range->start <= PAGE_SIZE)
 		return 0;
 
-	spin_lock(&ksm_pending_lock);
+	spin_lock(&ksmdev_pending_lock);
 	for (i = 0; i < slot->nr_pending; i++) {
 		/* Coalesce with an overlapping or adjacent range. */
 		if (range->start <= slot->pending_end[i] &&
@@ -117,7 +117,7 @@ static int ksm_mn_invalidate_range_start(struct mmu_notifier *mn,
 		}
 	}
 	if (i == slot->nr_pending) {
-		if (i == KSM_MAX_PENDING) {
+		if (i == KSMDEV_MAX_PENDING) {
 			/* Full: fold everything into the last entry. */
 			i--;
 			slot->pending_start[i] = min(slot->pending_start[i], range->start);
@@ -128,15 +128,15 @@ static int ksm_mn_invalidate_range_start(struct mmu_notifier *mn,
 			slot->nr_pending++;
 		}
 	}
-	ksm_slot_queue(slot);
-	spin_unlock(&ksm_pending_lock);
-	schedule_delayed_work(&ksm_pending_work, KSM_PENDING_DELAY);
+	ksmdev_slot_queue(slot);
+	spin_unlock(&ksmdev_pending_lock);
+	schedule_delayed_work(&ksmdev_pending_work, KSMDEV_PENDING_DELAY);
 	return 0;
 }
 
-static struct mmu_notifier *ksm_mn_alloc(struct mm_struct *mm)
+static struct mmu_notifier *ksmdev_mn_alloc(struct mm_struct *mm)
 {
-	struct ksm_mm_slot *slot = kzalloc(sizeof(*slot), GFP_KERNEL);
+	struct ksmdev_mm_slot *slot = kzalloc(sizeof(*slot), GFP_KERNEL);
 
 	if (!slot)
 		return ERR_PTR(-ENOMEM);
@@ -144,71 +144,71 @@ static struct mmu_notifier *ksm_mn_alloc(struct mm_struct *mm)
 	return &slot->mn;
 }
 
-static void ksm_mn_free(struct mmu_notifier *mn)
+static void ksmdev_mn_free(struct mmu_notifier *mn)
 {
-	struct ksm_mm_slot *slot = ksm_slot(mn);
+	struct ksmdev_mm_slot *slot = ksmdev_slot_of(mn);
 
-	spin_lock(&ksm_pending_lock);
+	spin_lock(&ksmdev_pending_lock);
 	if (slot->on_pending_list)
 		list_del(&slot->pending_link);
-	spin_unlock(&ksm_pending_lock);
+	spin_unlock(&ksmdev_pending_lock);
 	kfree(slot);
 }
 
-static const struct mmu_notifier_ops ksm_mn_ops = {
-	.release		= ksm_mn_release,
-	.invalidate_range_start	= ksm_mn_invalidate_range_start,
-	.alloc_notifier		= ksm_mn_alloc,
-	.free_notifier		= ksm_mn_free,
+static const struct mmu_notifier_ops ksmdev_mn_ops = {
+	.release		= ksmdev_mn_release,
+	.invalidate_range_start	= ksmdev_mn_invalidate_range_start,
+	.alloc_notifier		= ksmdev_mn_alloc,
+	.free_notifier		= ksmdev_mn_free,
 };
 
 /**
- * ksm_slot_get - the slot of @mm, with one more reference
- * @mm: current->mm; ksm_lock held, mmap_lock not held
+ * ksmdev_slot_get - the slot of @mm, with one more reference
+ * @mm: current->mm; ksmdev_lock held, mmap_lock not held
  *
  * Return: the slot or an ERR_PTR().
  */
-struct ksm_mm_slot *ksm_slot_get(struct mm_struct *mm)
+struct ksmdev_mm_slot *ksmdev_slot_get(struct mm_struct *mm)
 {
-	struct mmu_notifier *mn = mmu_notifier_get(&ksm_mn_ops, mm);
+	struct mmu_notifier *mn = mmu_notifier_get(&ksmdev_mn_ops, mm);
 
-	return IS_ERR(mn) ? ERR_CAST(mn) : ksm_slot(mn);
+	return IS_ERR(mn) ? ERR_CAST(mn) : ksmdev_slot_of(mn);
 }
 
 /**
- * ksm_slot_put - drop a reference taken by ksm_slot_get()
+ * ksmdev_slot_put - drop a reference taken by ksmdev_slot_get()
  * @slot: the slot; must not be used afterwards if it has no regions left
  */
-void ksm_slot_put(struct ksm_mm_slot *slot)
+void ksmdev_slot_put(struct ksmdev_mm_slot *slot)
 {
 	mmu_notifier_put(&slot->mn);
 }
 
 /**
- * ksm_process_pending - act on what the notifier callbacks recorded
+ * ksmdev_process_pending - act on what the notifier callbacks recorded
  *
- * ksm_lock held.
+ * ksmdev_lock held.
  */
-void ksm_process_pending(void)
+void ksmdev_process_pending(void)
 {
 	for (;;) {
-		unsigned long start[KSM_MAX_PENDING], end[KSM_MAX_PENDING];
-		struct ksm_mm_slot *slot;
+		unsigned long start[KSMDEV_MAX_PENDING], end[KSMDEV_MAX_PENDING];
+		struct ksmdev_mm_slot *slot;
 		unsigned int i, n;
 		bool release;
 
-		spin_lock(&ksm_pending_lock);
-		slot = list_first_entry_or_null(&ksm_pending_slots,
-						struct ksm_mm_slot, pending_link);
+		spin_lock(&ksmdev_pending_lock);
+		slot = list_first_entry_or_null(&ksmdev_pending_slots,
+						struct ksmdev_mm_slot, pending_link);
 		if (!slot) {
-			spin_unlock(&ksm_pending_lock);
+			spin_unlock(&ksmdev_pending_lock);
 			return;
 		}
 		list_del(&slot->pending_link);
 		slot->on_pending_list = false;
 		if (!slot->nr_regions) {
 			/* Its last region is gone: it may be freed any time. */
-			spin_unlock(&ksm_pending_lock);
+			spin_unlock(&ksmdev_pending_lock);
 			continue;
 		}
 		release = slot->pending_release;
@@ -219,7 +219,7 @@ void ksm_process_pending(void)
 		}
 		slot->nr_pending = 0;
 		slot->pending_release = false;
-		spin_unlock(&ksm_pending_lock);
+		spin_unlock(&ksmdev_pending_lock);
 
 		if (release) {
 			struct rb_node *node;
@@ -229,7 +229,7 @@ void ksm_process_pending(void)
 			while ((node = rb_first(&slot->regions))) {
 				bool last = slot->nr_regions == 1;
 
-				ksm_region_destroy(rb_entry(node, struct ksm_region, node));
+				ksmdev_region_destroy(rb_entry(node, struct ksmdev_region, node));
 				if (last)
 					break;
 			}
@@ -239,41 +239,41 @@ void ksm_process_pending(void)
 			struct rb_node *node;
 
 			for (node = rb_first(&slot->regions); node; node = rb_next(node)) {
-				struct ksm_region *r = rb_entry(node, struct ksm_region, node);
+				struct ksmdev_region *r = rb_entry(node, struct ksmdev_region, node);
 
 				if (r->end <= start[i] || r->start >= end[i])
 					continue;
-				ksm_revalidate_range(r, max(start[i], r->start),
-						     min(end[i], r->end));
+				ksmdev_revalidate_range(r, max(start[i], r->start),
+							min(end[i], r->end));
 			}
 		}
 	}
 }
 
-static void ksm_pending_work_fn(struct work_struct *work)
+static void ksmdev_pending_work_fn(struct work_struct *work)
 {
-	mutex_lock(&ksm_lock);
-	ksm_process_pending();
-	mutex_unlock(&ksm_lock);
+	mutex_lock(&ksmdev_lock);
+	ksmdev_process_pending();
+	mutex_unlock(&ksmdev_lock);
 }
 
 /* After every region is gone: wait for callbacks and frees to finish. */
-void ksm_notifier_exit(void)
+void ksmdev_notifier_exit(void)
 {
 	mmu_notifier_synchronize();
-	cancel_delayed_work_sync(&ksm_pending_work);
+	cancel_delayed_work_sync(&ksmdev_pending_work);
 }
 
 /* ------------------------------------------------------------ regions */
 
-static struct ksm_region *ksm_region_find_overlap(struct ksm_mm_slot *slot,
-						  unsigned long start,
-						  unsigned long end)
+static struct ksmdev_region *ksmdev_region_find_overlap(struct ksmdev_mm_slot *slot,
+							unsigned long start,
+							unsigned long end)
 {
 	struct rb_node *n = slot->regions.rb_node;
 
 	while (n) {
-		struct ksm_region *r = rb_entry(n, struct ksm_region, node);
+		struct ksmdev_region *r = rb_entry(n, struct ksmdev_region, node);
 
 		if (end <= r->start)
 			n = n->rb_left;
@@ -285,12 +285,12 @@ static struct ksm_region *ksm_region_find_overlap(struct ksm_mm_slot *slot,
 	return NULL;
 }
 
-static void ksm_region_insert(struct ksm_mm_slot *slot, struct ksm_region *region)
+static void ksmdev_region_insert(struct ksmdev_mm_slot *slot, struct ksmdev_region *region)
 {
 	struct rb_node **p = &slot->regions.rb_node, *parent = NULL;
 
 	while (*p) {
-		struct ksm_region *r = rb_entry(*p, struct ksm_region, node);
+		struct ksmdev_region *r = rb_entry(*p, struct ksmdev_region, node);
 
 		parent = *p;
 		p = region->start < r->start ? &(*p)->rb_left : &(*p)->rb_right;
@@ -300,29 +300,29 @@ static void ksm_region_insert(struct ksm_mm_slot *slot, struct ksm_region *regio
 }
 
 /**
- * ksm_region_destroy - forget a region: tracking, lists, slot reference
- * @region: the region; ksm_lock held.  Does not unmerge (see
- *          ksm_unmerge_range()); the slot may be freed after this.
+ * ksmdev_region_destroy - forget a region: tracking, lists, slot reference
+ * @region: the region; ksmdev_lock held.  Does not unmerge (see
+ *          ksmdev_unmerge_range()); the slot may be freed after this.
  */
-void ksm_region_destroy(struct ksm_region *region)
+void ksmdev_region_destroy(struct ksmdev_region *region)
 {
-	struct ksm_mm_slot *slot = region->slot;
-	struct ksm_area *area = region->area;
+	struct ksmdev_mm_slot *slot = region->slot;
+	struct ksmdev_area *area = region->area;
 
-	ksm_scan_region_removing(region);
+	ksmdev_scan_region_removing(region);
 	WARN_ON(!xa_empty(&region->items));
 	rb_erase(&region->node, &slot->regions);
 	slot->nr_regions--;
 	list_del(&region->area_link);
 	area->stats.regions--;
 	area->pages_registered -= (region->end - region->start) >> PAGE_SHIFT;
-	ksm_global.regions--;
+	ksmdev_global.regions--;
 	kfree(region);
-	ksm_slot_put(slot);
+	ksmdev_slot_put(slot);
 }
 
 /**
- * ksm_region_add - register [@start, @end) of @mm on @area
+ * ksmdev_region_add - register [@start, @end) of @mm on @area
  * @area: the area (an SMA fd of the caller)
  * @mm: current->mm
  * @start: page-aligned start address
@@ -332,11 +332,11 @@ void ksm_region_destroy(struct ksm_region *region)
  * already; -EEXIST if the range overlaps a region of @mm; or the error of
  * mmu_notifier_get().
  */
-long ksm_region_add(struct ksm_area *area, struct mm_struct *mm,
-		    unsigned long start, unsigned long end)
+long ksmdev_region_add(struct ksmdev_area *area, struct mm_struct *mm,
+		       unsigned long start, unsigned long end)
 {
-	struct ksm_mm_slot *slot;
-	struct ksm_region *region;
+	struct ksmdev_mm_slot *slot;
+	struct ksmdev_region *region;
 	long err;
 
 	region = kzalloc(sizeof(*region), GFP_KERNEL);
@@ -348,62 +348,62 @@ long ksm_region_add(struct ksm_area *area, struct mm_struct *mm,
 	xa_init(&region->items);
 	xa_init(&region->zero);
 
-	mutex_lock(&ksm_lock);
+	mutex_lock(&ksmdev_lock);
 	err = -ENOSPC;
-	if (area->stats.regions >= ksm_regions_per_fd)
+	if (area->stats.regions >= ksmdev_regions_per_fd)
 		goto out_unlock;
-	slot = ksm_slot_get(mm);
+	slot = ksmdev_slot_get(mm);
 	if (IS_ERR(slot)) {
 		err = PTR_ERR(slot);
 		goto out_unlock;
 	}
 	err = -EEXIST;
-	if (ksm_region_find_overlap(slot, region->start, region->end)) {
-		ksm_slot_put(slot);
+	if (ksmdev_region_find_overlap(slot, region->start, region->end)) {
+		ksmdev_slot_put(slot);
 		goto out_unlock;
 	}
 	region->slot = slot;
-	ksm_region_insert(slot, region);
+	ksmdev_region_insert(slot, region);
 	slot->nr_regions++;
 	list_add_tail(&region->area_link, &area->regions);
 	area->stats.regions++;
 	area->pages_registered += (region->end - region->start) >> PAGE_SHIFT;
-	ksm_global.regions++;
-	ksm_scan_region_added(region);
-	mutex_unlock(&ksm_lock);
+	ksmdev_global.regions++;
+	ksmdev_scan_region_added(region);
+	mutex_unlock(&ksmdev_lock);
 	return 0;
 
 out_unlock:
-	mutex_unlock(&ksm_lock);
+	mutex_unlock(&ksmdev_lock);
 	kfree(region);
 	return err;
 }
 
-/* Unmerge and destroy @region.  ksm_lock held. */
-static int ksm_region_remove(struct ksm_region *region)
+/* Unmerge and destroy @region.  ksmdev_lock held. */
+static int ksmdev_region_unmerge_destroy(struct ksmdev_region *region)
 {
-	int err = ksm_unmerge_range(region);
+	int err = ksmdev_unmerge_range(region);
 
 	if (err)
 		return err;
-	ksm_region_destroy(region);
+	ksmdev_region_destroy(region);
 	return 0;
 }
 
-long ksm_remove_region(struct ksm_area *area, unsigned long start)
+long ksmdev_region_remove(struct ksmdev_area *area, unsigned long start)
 {
-	struct ksm_region *region;
+	struct ksmdev_region *region;
 	long err = -ENOENT;
 
-	mutex_lock(&ksm_lock);
+	mutex_lock(&ksmdev_lock);
 	/* Apply what the notifier queued first: a dead mm's regions go. */
-	ksm_process_pending();
+	ksmdev_process_pending();
 	list_for_each_entry(region, &area->regions, area_link) {
 		if (region->start == start && region->slot->mn.mm == current->mm) {
-			err = ksm_region_remove(region);
+			err = ksmdev_region_unmerge_destroy(region);
 			break;
 		}
 	}
-	mutex_unlock(&ksm_lock);
+	mutex_unlock(&ksmdev_lock);
 	return err;
 }

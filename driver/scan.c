@@ -9,19 +9,19 @@
  * sleeping between batches.  One walk over all regions is a pass (a full
  * scan); each pass starts by emptying the unstable table and sizing both
  * tables (tables.c).  Each page found gets a tracking item (items.c) and
- * is handed to ksm_cmp_and_merge() (merge.c).  Ranges found empty or not
+ * is handed to ksmdev_cmp_and_merge() (merge.c).  Ranges found empty or not
  * mergeable lose their tracking on the way.
  *
  * With auto-tuning (KSM_SET_AUTOTUNE) the thread sets pages_to_scan after
  * every batch from what the batch cost, so that a pass takes about the
- * target time within the CPU budget (ksm_autotune_batch()).
+ * target time within the CPU budget (ksmdev_autotune_batch()).
  *
  * KSM_MERGE_NOW does one pass over one area's regions, then over the
  * other regions of its domain, in the caller's context.
  *
- * Locking: a batch runs under ksm_lock, which the scanner drops every
- * KSM_BATCH_LOCK pages so ioctls are not starved; the scan cursor is fixed
- * up by ksm_scan_region_removing() when its region goes away.  One mm's
+ * Locking: a batch runs under ksmdev_lock, which the scanner drops every
+ * KSMDEV_BATCH_LOCK pages so ioctls are not starved; the scan cursor is fixed
+ * up by ksmdev_scan_region_removing() when its region goes away.  One mm's
  * mmap_lock is taken at a time (kept from one page to the next of the same
  * mm), never while another is held.  Settings are read with READ_ONCE().
  * The thread is freezable and reschedules after every page.
@@ -39,47 +39,47 @@
 #include "ksmdev.h"
 #include "compat.h"
 
-unsigned int ksm_pages_to_scan = 100;
-module_param_named(pages_to_scan, ksm_pages_to_scan, uint, 0444);
+unsigned int ksmdev_pages_to_scan = 100;
+module_param_named(pages_to_scan, ksmdev_pages_to_scan, uint, 0444);
 MODULE_PARM_DESC(pages_to_scan, "initial pages per scanner batch (default 100)");
 
-unsigned int ksm_sleep_usecs = 20000;
-module_param_named(sleep, ksm_sleep_usecs, uint, 0444);
+unsigned int ksmdev_sleep_usecs = 20000;
+module_param_named(sleep, ksmdev_sleep_usecs, uint, 0444);
 MODULE_PARM_DESC(sleep, "initial microseconds between batches (default 20000)");
 
-bool ksm_run;
+bool ksmdev_run;
 
-#define KSM_BATCH_LOCK		32
+#define KSMDEV_BATCH_LOCK		32
 
 /* Auto-tuned rate: settings (KSM_SET_AUTOTUNE) and measurements. */
-bool ksm_autotune;
-unsigned int ksm_target_scan_ms = 10000;
-unsigned int ksm_max_cpu_permille = 100;
-unsigned long ksm_last_scan_ms;
-unsigned long ksm_cpu_permille;
-static u64 ksm_pass_start_ns;
+bool ksmdev_autotune_on;
+unsigned int ksmdev_target_scan_ms = 10000;
+unsigned int ksmdev_max_cpu_permille = 100;
+unsigned long ksmdev_last_scan_ms;
+unsigned long ksmdev_cpu_permille;
+static u64 ksmdev_pass_start_ns;
 
-static LIST_HEAD(ksm_scan_list);
+static LIST_HEAD(ksmdev_scan_list);
 
 static struct {
-	struct ksm_region *region;	/* NULL: end of the current pass */
+	struct ksmdev_region *region;	/* NULL: end of the current pass */
 	unsigned long addr;
 	bool in_pass;
-} ksm_cursor;
+} ksmdev_cursor;
 
-static struct task_struct *ksm_thread;
-static DECLARE_WAIT_QUEUE_HEAD(ksm_thread_wait);
+static struct task_struct *ksmdev_thread;
+static DECLARE_WAIT_QUEUE_HEAD(ksmdev_thread_wait);
 
 /* ------------------------------------------------------------ scanning */
 
-static void ksm_pass_start(void)
+static void ksmdev_pass_start(void)
 {
-	ksm_pass_start_ns = ktime_get_ns();
-	ksm_seq++;
-	ksm_unstable_reset();
-	ksm_stable_resize();
+	ksmdev_pass_start_ns = ktime_get_ns();
+	ksmdev_seq++;
+	ksmdev_unstable_reset();
+	ksmdev_stable_resize();
 	/* Pages sitting in per-CPU LRU batches hold an extra reference. */
-	ksm_lru_add_drain_all();
+	ksmdev_lru_add_drain_all();
 }
 
 /*
@@ -88,14 +88,14 @@ static void ksm_pass_start(void)
  * kept from one page to the next of the same mm), advancing *@addr past
  * it.  Tracking of the ranges found empty is dropped on the way.
  */
-static struct page *ksm_region_next(struct ksm_region *region, unsigned long *addr,
-				    struct ksm_item **itemp, struct ksm_scan_ctx *ctx)
+static struct page *ksmdev_region_next_page(struct ksmdev_region *region, unsigned long *addr,
+					    struct ksmdev_item **itemp, struct ksmdev_scan_ctx *ctx)
 {
 	struct mm_struct *mm = region->slot->mn.mm;
 	struct page *page = NULL;
 
 	if (ctx->mm != mm) {
-		ksm_ctx_unlock(ctx);
+		ksmdev_ctx_unlock(ctx);
 		ctx->vma = NULL;
 		if (region->slot->dead || !mmget_not_zero(mm)) {
 			*addr = region->end;
@@ -113,32 +113,32 @@ static struct page *ksm_region_next(struct ksm_region *region, unsigned long *ad
 			vma = ctx->vma = find_vma(mm, *addr);
 
 		if (!vma || vma->vm_start >= region->end) {
-			ksm_zero_forget(region, *addr, region->end);
-			ksm_forget_range(region, *addr, region->end);
+			ksmdev_zero_forget(region, *addr, region->end);
+			ksmdev_forget_range(region, *addr, region->end);
 			*addr = region->end;
 			break;
 		}
 		if (vma->vm_start > *addr) {
-			ksm_zero_forget(region, *addr, vma->vm_start);
-			ksm_forget_range(region, *addr, vma->vm_start);
+			ksmdev_zero_forget(region, *addr, vma->vm_start);
+			ksmdev_forget_range(region, *addr, vma->vm_start);
 			*addr = vma->vm_start;
 		}
 		end = min(vma->vm_end, region->end);
-		if (!ksm_vma_mergeable(vma)) {
-			ksm_forget_range(region, *addr, end);
+		if (!ksmdev_vma_mergeable(vma)) {
+			ksmdev_forget_range(region, *addr, end);
 			*addr = end;
 			continue;
 		}
 		a = *addr;
-		page = ksm_next_page(vma, &a, end);
-		ksm_forget_range(region, *addr, a);
+		page = ksmdev_next_page(vma, &a, end);
+		ksmdev_forget_range(region, *addr, a);
 		*addr = a;
 		if (!page)
 			continue;
 		/* A page where we put the zero page: written since. */
 		if (!xa_empty(&region->zero))
-			ksm_zero_forget(region, a, a + PAGE_SIZE);
-		*itemp = ksm_item_get(region, a);
+			ksmdev_zero_forget(region, a, a + PAGE_SIZE);
+		*itemp = ksmdev_item_get(region, a);
 		*addr = a + PAGE_SIZE;
 		if (*itemp) {
 			ctx->vma = vma;
@@ -151,51 +151,51 @@ static struct page *ksm_region_next(struct ksm_region *region, unsigned long *ad
 	return NULL;
 }
 
-static struct ksm_region *ksm_next_region(struct ksm_region *region)
+static struct ksmdev_region *ksmdev_scan_next_region(struct ksmdev_region *region)
 {
-	if (list_is_last(&region->scan_link, &ksm_scan_list))
+	if (list_is_last(&region->scan_link, &ksmdev_scan_list))
 		return NULL;
 	return list_next_entry(region, scan_link);
 }
 
 /* Next page to look at (mm locked in @ctx), or NULL at the end of a pass. */
-static struct page *ksm_scan_next(struct ksm_item **itemp, struct ksm_scan_ctx *ctx)
+static struct page *ksmdev_scan_next_page(struct ksmdev_item **itemp, struct ksmdev_scan_ctx *ctx)
 {
 	for (;;) {
-		struct ksm_region *region;
+		struct ksmdev_region *region;
 		struct page *page;
 
-		if (!ksm_cursor.in_pass) {
-			if (list_empty(&ksm_scan_list))
+		if (!ksmdev_cursor.in_pass) {
+			if (list_empty(&ksmdev_scan_list))
 				return NULL;
-			ksm_pass_start();
-			region = list_first_entry(&ksm_scan_list, struct ksm_region,
+			ksmdev_pass_start();
+			region = list_first_entry(&ksmdev_scan_list, struct ksmdev_region,
 						  scan_link);
-			ksm_cursor.region = region;
-			ksm_cursor.addr = region->start;
-			ksm_cursor.in_pass = true;
+			ksmdev_cursor.region = region;
+			ksmdev_cursor.addr = region->start;
+			ksmdev_cursor.in_pass = true;
 		}
-		region = ksm_cursor.region;
+		region = ksmdev_cursor.region;
 		if (!region) {
-			ksm_cursor.in_pass = false;
-			WRITE_ONCE(ksm_last_scan_ms,
-				   div_u64(ktime_get_ns() - ksm_pass_start_ns, NSEC_PER_MSEC));
-			WRITE_ONCE(ksm_full_scans, ksm_full_scans + 1);
+			ksmdev_cursor.in_pass = false;
+			WRITE_ONCE(ksmdev_last_scan_ms,
+				   div_u64(ktime_get_ns() - ksmdev_pass_start_ns, NSEC_PER_MSEC));
+			WRITE_ONCE(ksmdev_full_scans, ksmdev_full_scans + 1);
 			return NULL;
 		}
-		page = ksm_region_next(region, &ksm_cursor.addr, itemp, ctx);
+		page = ksmdev_region_next_page(region, &ksmdev_cursor.addr, itemp, ctx);
 		if (page)
 			return page;
-		ksm_cursor.region = ksm_next_region(region);
-		if (ksm_cursor.region)
-			ksm_cursor.addr = ksm_cursor.region->start;
+		ksmdev_cursor.region = ksmdev_scan_next_region(region);
+		if (ksmdev_cursor.region)
+			ksmdev_cursor.addr = ksmdev_cursor.region->start;
 		cond_resched();
 	}
 }
 
-static bool ksm_should_run(void)
+static bool ksmdev_should_run(void)
 {
-	return READ_ONCE(ksm_run) && READ_ONCE(ksm_global.regions);
+	return READ_ONCE(ksmdev_run) && READ_ONCE(ksmdev_global.regions);
 }
 
 /*
@@ -204,64 +204,64 @@ static bool ksm_should_run(void)
  * long: stopping does not wait for it).
  * Return: the number of pages looked at.
  */
-static unsigned int ksm_do_scan(unsigned int budget)
+static unsigned int ksmdev_scan_batch(unsigned int budget)
 {
 	unsigned int done = 0, locked = 0;
-	struct ksm_scan_ctx ctx = { };
+	struct ksmdev_scan_ctx ctx = { };
 
-	mutex_lock(&ksm_lock);
-	while (done < budget && !kthread_should_stop() && ksm_should_run()) {
-		struct ksm_item *item;
-		struct page *page = ksm_scan_next(&item, &ctx);
+	mutex_lock(&ksmdev_lock);
+	while (done < budget && !kthread_should_stop() && ksmdev_should_run()) {
+		struct ksmdev_item *item;
+		struct page *page = ksmdev_scan_next_page(&item, &ctx);
 
 		if (!page)
 			break;
-		ksm_global.pages_scanned++;
+		ksmdev_global.pages_scanned++;
 		item->region->area->stats.pages_scanned++;
 		ctx.budget = budget - done - 1;
 		ctx.extra = 0;
-		ksm_cmp_and_merge(&ctx, item, page);
+		ksmdev_cmp_and_merge(&ctx, item, page);
 		put_page(page);
 		done += 1 + ctx.extra;
 		locked += 1 + ctx.extra;
-		if (locked >= KSM_BATCH_LOCK) {
+		if (locked >= KSMDEV_BATCH_LOCK) {
 			locked = 0;
-			ksm_ctx_unlock(&ctx);
-			mutex_unlock(&ksm_lock);
+			ksmdev_ctx_unlock(&ctx);
+			mutex_unlock(&ksmdev_lock);
 			cond_resched();
-			mutex_lock(&ksm_lock);
+			mutex_lock(&ksmdev_lock);
 		} else {
 			cond_resched();
 		}
 	}
-	ksm_ctx_unlock(&ctx);
-	mutex_unlock(&ksm_lock);
+	ksmdev_ctx_unlock(&ctx);
+	mutex_unlock(&ksmdev_lock);
 	return done;
 }
 
-#define KSM_AUTOTUNE_MIN_BATCH		16
-#define KSM_AUTOTUNE_MAX_SLEEP_US	(10 * USEC_PER_SEC)
+#define KSMDEV_AUTOTUNE_MIN_BATCH	16
+#define KSMDEV_AUTOTUNE_MAX_SLEEP_US	(10 * USEC_PER_SEC)
 /* Sleep the CPU budget needs beyond the configured one (0: none). */
-static unsigned int ksm_autotune_sleep_us;
+static unsigned int ksmdev_autotune_sleep_us;
 
 /**
- * ksm_autotune_batch - choose pages_to_scan from the last batch
+ * ksmdev_autotune_batch - choose pages_to_scan from the last batch
  * @pages: pages it looked at
  * @cpu_ns: time it took
  * @sleep_us: the sleep after each batch
  *
- * Rate bound: a full scan of the tracked pages in ksm_target_scan_ms.
- * CPU bound: cpu / (cpu + sleep) <= ksm_max_cpu_permille.  The smaller wins.
+ * Rate bound: a full scan of the tracked pages in ksmdev_target_scan_ms.
+ * CPU bound: cpu / (cpu + sleep) <= ksmdev_max_cpu_permille.  The smaller wins.
  * When the CPU bound is below the smallest batch, the sleep is lengthened
- * (ksm_autotune_sleep_us) instead.
+ * (ksmdev_autotune_sleep_us) instead.
  */
-static void ksm_autotune_batch(unsigned int pages, u64 cpu_ns, unsigned int sleep_us)
+static void ksmdev_autotune_batch(unsigned int pages, u64 cpu_ns, unsigned int sleep_us)
 {
 	u64 per_page = div_u64(cpu_ns, max(pages, 1U)) + 1;
 	u64 sleep_ns = max_t(u64, sleep_us, 1000) * NSEC_PER_USEC;
-	u64 pass_pages = max(READ_ONCE(ksm_nr_items), 1UL);
-	u64 target_ns = (u64)READ_ONCE(ksm_target_scan_ms) * NSEC_PER_MSEC;
-	u64 budget = READ_ONCE(ksm_max_cpu_permille);
+	u64 pass_pages = max(READ_ONCE(ksmdev_nr_items), 1UL);
+	u64 target_ns = (u64)READ_ONCE(ksmdev_target_scan_ms) * NSEC_PER_MSEC;
+	u64 budget = READ_ONCE(ksmdev_max_cpu_permille);
 	u64 by_rate, by_cpu, batch;
 
 	/* pages per batch so that pass_pages take target_ns at (b*per_page + sleep) per b */
@@ -271,38 +271,38 @@ static void ksm_autotune_batch(unsigned int pages, u64 cpu_ns, unsigned int slee
 		by_rate = U32_MAX;
 	by_cpu = budget >= 1000 ? U32_MAX :
 		 div64_u64(budget * sleep_ns, per_page * (1000 - budget));
-	batch = clamp_t(u64, min(by_rate, by_cpu), KSM_AUTOTUNE_MIN_BATCH, 1U << 20);
-	WRITE_ONCE(ksm_pages_to_scan, (unsigned int)batch);
+	batch = clamp_t(u64, min(by_rate, by_cpu), KSMDEV_AUTOTUNE_MIN_BATCH, 1U << 20);
+	WRITE_ONCE(ksmdev_pages_to_scan, (unsigned int)batch);
 	/*
 	 * Even the smallest batch is over the CPU budget (a slow machine, a
 	 * tiny budget): sleep longer instead, so that the budget holds.
 	 */
-	if (by_cpu < KSM_AUTOTUNE_MIN_BATCH) {
-		u64 busy = KSM_AUTOTUNE_MIN_BATCH * per_page;
+	if (by_cpu < KSMDEV_AUTOTUNE_MIN_BATCH) {
+		u64 busy = KSMDEV_AUTOTUNE_MIN_BATCH * per_page;
 
-		WRITE_ONCE(ksm_autotune_sleep_us,
+		WRITE_ONCE(ksmdev_autotune_sleep_us,
 			   (unsigned int)min_t(u64, div64_u64(busy * (1000 - budget),
 							     max(budget, 1ULL) * NSEC_PER_USEC),
-					       KSM_AUTOTUNE_MAX_SLEEP_US));
+					       KSMDEV_AUTOTUNE_MAX_SLEEP_US));
 	} else {
-		WRITE_ONCE(ksm_autotune_sleep_us, 0);
+		WRITE_ONCE(ksmdev_autotune_sleep_us, 0);
 	}
 }
 
 /* Bumped by every settings change, so a long sleep ends at once. */
-unsigned int ksm_settings_gen;
+unsigned int ksmdev_settings_gen;
 
 /* The sleep after a batch: the configured one, or auto-tuning's longer one. */
-static unsigned int ksm_scan_sleep_us(void)
+static unsigned int ksmdev_scan_sleep_us(void)
 {
-	unsigned int sleep_us = READ_ONCE(ksm_sleep_usecs);
+	unsigned int sleep_us = READ_ONCE(ksmdev_sleep_usecs);
 
-	if (READ_ONCE(ksm_autotune))
-		sleep_us = max(sleep_us, READ_ONCE(ksm_autotune_sleep_us));
+	if (READ_ONCE(ksmdev_autotune_on))
+		sleep_us = max(sleep_us, READ_ONCE(ksmdev_autotune_sleep_us));
 	return sleep_us;
 }
 
-static int ksm_scan_thread(void *unused)
+static int ksmdev_scan_thread(void *unused)
 {
 	set_freezable();
 	set_user_nice(current, 5);
@@ -310,10 +310,10 @@ static int ksm_scan_thread(void *unused)
 	while (!kthread_should_stop()) {
 		u64 t0 = ktime_get_ns();
 		unsigned int sleep_us, pages = 0;
-		unsigned int gen = READ_ONCE(ksm_settings_gen);
+		unsigned int gen = READ_ONCE(ksmdev_settings_gen);
 
-		if (ksm_should_run())
-			pages = ksm_do_scan(READ_ONCE(ksm_pages_to_scan));
+		if (ksmdev_should_run())
+			pages = ksmdev_scan_batch(READ_ONCE(ksmdev_pages_to_scan));
 		if (pages) {
 			/*
 			 * The batch's wall time stands for its CPU time: the
@@ -322,25 +322,25 @@ static int ksm_scan_thread(void *unused)
 			 * short batches).  Preemption can only overstate it.
 			 */
 			u64 busy = ktime_get_ns() - t0;
-			u64 wall = busy + (u64)ksm_scan_sleep_us() * NSEC_PER_USEC;
+			u64 wall = busy + (u64)ksmdev_scan_sleep_us() * NSEC_PER_USEC;
 
 			/* share of batch + sleep, smoothed over ~4 batches */
-			WRITE_ONCE(ksm_cpu_permille,
-				   (3 * ksm_cpu_permille + div64_u64(busy * 1000, wall + 1)) / 4);
-			if (READ_ONCE(ksm_autotune))
-				ksm_autotune_batch(pages, busy, READ_ONCE(ksm_sleep_usecs));
+			WRITE_ONCE(ksmdev_cpu_permille,
+				   (3 * ksmdev_cpu_permille + div64_u64(busy * 1000, wall + 1)) / 4);
+			if (READ_ONCE(ksmdev_autotune_on))
+				ksmdev_autotune_batch(pages, busy, READ_ONCE(ksmdev_sleep_usecs));
 		}
 		try_to_freeze();
-		if (!ksm_should_run()) {
-			wait_event_freezable(ksm_thread_wait,
-					     ksm_should_run() || kthread_should_stop());
+		if (!ksmdev_should_run()) {
+			wait_event_freezable(ksmdev_thread_wait,
+					     ksmdev_should_run() || kthread_should_stop());
 			continue;
 		}
-		sleep_us = ksm_scan_sleep_us();
+		sleep_us = ksmdev_scan_sleep_us();
 		if (sleep_us >= 20000)
-			wait_event_freezable_timeout(ksm_thread_wait,
-						     kthread_should_stop() || !ksm_should_run() ||
-						     READ_ONCE(ksm_settings_gen) != gen,
+			wait_event_freezable_timeout(ksmdev_thread_wait,
+						     kthread_should_stop() || !ksmdev_should_run() ||
+						     READ_ONCE(ksmdev_settings_gen) != gen,
 						     usecs_to_jiffies(sleep_us));
 		else if (sleep_us)
 			usleep_range(sleep_us, sleep_us + sleep_us / 8 + 1);
@@ -351,60 +351,60 @@ static int ksm_scan_thread(void *unused)
 }
 
 /**
- * ksm_own_context - is the current task working for the driver?
+ * ksmdev_own_context - is the current task working for the driver?
  *
  * True in the scanner thread and in a task unmerging a region: mmu
  * notifier events they cause need no revalidation.
  */
-bool ksm_own_context(void)
+bool ksmdev_own_context(void)
 {
-	return current == ksm_thread || current == READ_ONCE(ksm_unmerge_task);
+	return current == ksmdev_thread || current == READ_ONCE(ksmdev_unmerge_task);
 }
 
-void ksm_scan_wake(void)
+void ksmdev_scan_wake(void)
 {
-	wake_up_interruptible(&ksm_thread_wait);
-}
-
-/**
- * ksm_scan_region_added - put a new region on the scan list
- * @region: the region; ksm_lock held
- */
-void ksm_scan_region_added(struct ksm_region *region)
-{
-	list_add_tail(&region->scan_link, &ksm_scan_list);
-	ksm_scan_wake();
+	wake_up_interruptible(&ksmdev_thread_wait);
 }
 
 /**
- * ksm_scan_region_removing - take a region off the scan list
- * @region: the region; ksm_lock held.  Its tracking is dropped too.
+ * ksmdev_scan_region_added - put a new region on the scan list
+ * @region: the region; ksmdev_lock held
  */
-void ksm_scan_region_removing(struct ksm_region *region)
+void ksmdev_scan_region_added(struct ksmdev_region *region)
 {
-	if (ksm_cursor.region == region) {
-		ksm_cursor.region = ksm_next_region(region);
-		if (ksm_cursor.region)
-			ksm_cursor.addr = ksm_cursor.region->start;
+	list_add_tail(&region->scan_link, &ksmdev_scan_list);
+	ksmdev_scan_wake();
+}
+
+/**
+ * ksmdev_scan_region_removing - take a region off the scan list
+ * @region: the region; ksmdev_lock held.  Its tracking is dropped too.
+ */
+void ksmdev_scan_region_removing(struct ksmdev_region *region)
+{
+	if (ksmdev_cursor.region == region) {
+		ksmdev_cursor.region = ksmdev_scan_next_region(region);
+		if (ksmdev_cursor.region)
+			ksmdev_cursor.addr = ksmdev_cursor.region->start;
 	}
 	list_del(&region->scan_link);
-	ksm_forget_region(region);
-	if (list_empty(&ksm_scan_list))
-		ksm_cursor.in_pass = false;
+	ksmdev_forget_region(region);
+	if (list_empty(&ksmdev_scan_list))
+		ksmdev_cursor.in_pass = false;
 }
 
 /* Look at every mapped page of @region once, as the scanner does. */
-static int ksm_scan_region_once(struct ksm_region *region, struct ksm_scan_ctx *ctx)
+static int ksmdev_scan_region_once(struct ksmdev_region *region, struct ksmdev_scan_ctx *ctx)
 {
 	unsigned long addr = region->start;
-	struct ksm_item *item;
+	struct ksmdev_item *item;
 	struct page *page;
 
-	while ((page = ksm_region_next(region, &addr, &item, ctx))) {
-		ksm_global.pages_scanned++;
+	while ((page = ksmdev_region_next_page(region, &addr, &item, ctx))) {
+		ksmdev_global.pages_scanned++;
 		region->area->stats.pages_scanned++;
-		ctx->budget = KSM_MERGE_BATCH;
-		ksm_cmp_and_merge(ctx, item, page);
+		ctx->budget = KSMDEV_MERGE_BATCH;
+		ksmdev_cmp_and_merge(ctx, item, page);
 		put_page(page);
 		cond_resched();
 		if (fatal_signal_pending(current))
@@ -414,7 +414,7 @@ static int ksm_scan_region_once(struct ksm_region *region, struct ksm_scan_ctx *
 }
 
 /**
- * ksm_merge_area_now - merge an area's memory in the caller's context
+ * ksmdev_merge_area_now - merge an area's memory in the caller's context
  * @area: the area (KSM_MERGE_NOW)
  *
  * Its pages are looked at first (merging into existing KSM pages and with
@@ -426,67 +426,67 @@ static int ksm_scan_region_once(struct ksm_region *region, struct ksm_scan_ctx *
  * Return: how many more of the area's pages are merged than before (>= 0),
  * or -EINTR if the caller was killed.
  */
-long ksm_merge_area_now(struct ksm_area *area)
+long ksmdev_merge_area_now(struct ksmdev_area *area)
 {
-	struct ksm_scan_ctx ctx = { .sync = true };
+	struct ksmdev_scan_ctx ctx = { .sync = true };
 	unsigned long before;
-	struct ksm_region *r;
+	struct ksmdev_region *r;
 	int err = 0;
 
 	/* Fresh pages sit in per-CPU LRU batches with an extra reference. */
-	ksm_lru_add_drain_all();
-	mutex_lock(&ksm_lock);
+	ksmdev_lru_add_drain_all();
+	mutex_lock(&ksmdev_lock);
 	before = area->stats.pages_merged;
 	list_for_each_entry(r, &area->regions, area_link) {
-		err = ksm_scan_region_once(r, &ctx);
+		err = ksmdev_scan_region_once(r, &ctx);
 		if (err)
 			goto out;
 	}
-	list_for_each_entry(r, &ksm_scan_list, scan_link) {
+	list_for_each_entry(r, &ksmdev_scan_list, scan_link) {
 		if (r->area == area || r->area->domain != area->domain)
 			continue;
-		err = ksm_scan_region_once(r, &ctx);
+		err = ksmdev_scan_region_once(r, &ctx);
 		if (err)
 			goto out;
 	}
 out:
-	ksm_ctx_unlock(&ctx);
+	ksmdev_ctx_unlock(&ctx);
 	if (!err)
 		err = area->stats.pages_merged > before ?
 		      area->stats.pages_merged - before : 0;
-	mutex_unlock(&ksm_lock);
+	mutex_unlock(&ksmdev_lock);
 	return err;
 }
 
-int ksm_scan_init(void)
+int ksmdev_scan_init(void)
 {
 	int err;
 
-	err = ksm_merge_init();
+	err = ksmdev_merge_init();
 	if (err)
 		return err;
-	err = ksm_items_init();
+	err = ksmdev_items_init();
 	if (err)
 		return err;
-	err = ksm_tables_init();
+	err = ksmdev_tables_init();
 	if (err)
 		goto out_items;
-	ksm_thread = kthread_run(ksm_scan_thread, NULL, "ksmdevd");
-	if (IS_ERR(ksm_thread)) {
-		err = PTR_ERR(ksm_thread);
+	ksmdev_thread = kthread_run(ksmdev_scan_thread, NULL, "ksmdevd");
+	if (IS_ERR(ksmdev_thread)) {
+		err = PTR_ERR(ksmdev_thread);
 		goto out_tables;
 	}
 	return 0;
 out_tables:
-	ksm_tables_exit();
+	ksmdev_tables_exit();
 out_items:
-	ksm_items_exit();
+	ksmdev_items_exit();
 	return err;
 }
 
-void ksm_scan_exit(void)
+void ksmdev_scan_exit(void)
 {
-	kthread_stop(ksm_thread);
-	ksm_tables_exit();
-	ksm_items_exit();
+	kthread_stop(ksmdev_thread);
+	ksmdev_tables_exit();
+	ksmdev_items_exit();
 }

@@ -7,27 +7,27 @@
  * merge domain; an entry is only ever a candidate, equality is decided by
  * merge.c comparing whole pages.
  *
- *   The stable table holds one struct ksm_stable per KSM page.  A KSM page
+ *   The stable table holds one struct ksmdev_stable per KSM page.  A KSM page
  *   never changes (every mapping of it is read-only), so its checksum is
  *   exact.  The table grows with the number of KSM pages, at the start of
- *   a pass (ksm_stable_resize()).
+ *   a pass (ksmdev_stable_resize()).
  *
  *   The unstable table holds the items seen in this pass that are merge
  *   candidates.  It is emptied, and sized for the number of tracked items,
- *   at the start of every pass (ksm_unstable_reset()), as mm/ksm.c does
+ *   at the start of every pass (ksmdev_unstable_reset()), as mm/ksm.c does
  *   with its unstable tree, so stale candidates never accumulate.
  *
- * A KSM page is born with ksm_stable_new() when two pages merge into it,
- * collects the items mapping it with ksm_stable_attach(), and is released
- * by ksm_stable_detach() of its last item: we drop our reference, and
+ * A KSM page is born with ksmdev_stable_new() when two pages merge into it,
+ * collects the items mapping it with ksmdev_stable_attach(), and is released
+ * by ksmdev_stable_detach() of its last item: we drop our reference, and
  * mappings we do not track (a forked child) keep the page alive through
  * theirs.  The first item on a node's list counts the page in its area's
  * pages_shared, so summing over areas gives the global count.
  *
- * ksm_recent is the KSM page merged into last: merge.c tries it before
+ * ksmdev_recent is the KSM page merged into last: merge.c tries it before
  * anything is checksummed.  It is cleared here when its node goes.
  *
- * Locking: ksm_lock (defined here, see ksmdev.h) protects everything in
+ * Locking: ksmdev_lock (defined here, see ksmdev.h) protects everything in
  * this file; counters are also read without it, word by word (stats.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -39,64 +39,64 @@
 #include <linux/slab.h>
 #include "ksmdev.h"
 
-#define KSM_TABLE_MIN_BITS	10
-#define KSM_TABLE_MAX_BITS	22
+#define KSMDEV_TABLE_MIN_BITS	10
+#define KSMDEV_TABLE_MAX_BITS	22
 
-DEFINE_MUTEX(ksm_lock);
-struct ksm_counters ksm_global;
-unsigned long ksm_full_scans;
+DEFINE_MUTEX(ksmdev_lock);
+struct ksmdev_counters ksmdev_global;
+unsigned long ksmdev_full_scans;
 
-static struct kmem_cache *ksm_stable_cache;
-unsigned long ksm_nr_items;
-static unsigned long ksm_nr_stable;
-unsigned int ksm_seq;
+static struct kmem_cache *ksmdev_stable_cache;
+unsigned long ksmdev_nr_items;
+static unsigned long ksmdev_nr_stable;
+unsigned int ksmdev_seq;
 
-struct ksm_table {
+struct ksmdev_table {
 	struct hlist_head *buckets;
 	unsigned int bits;
 };
 
-static struct ksm_table ksm_stable_table;
-static struct ksm_table ksm_unstable_table;
+static struct ksmdev_table ksmdev_stable_table;
+static struct ksmdev_table ksmdev_unstable_table;
 
 /* ------------------------------------------------------------ counters */
 
-static void ksm_item_count(struct ksm_item *item, int delta)
+static void ksmdev_item_count(struct ksmdev_item *item, int delta)
 {
-	struct ksm_counters *a = &item->region->area->stats;
+	struct ksmdev_counters *a = &item->region->area->stats;
 
 	switch (item->state) {
-	case KSM_ITEM_UNSTABLE:
-		ksm_global.pages_unshared += delta;
+	case KSMDEV_ITEM_UNSTABLE:
+		ksmdev_global.pages_unshared += delta;
 		a->pages_unshared += delta;
 		break;
-	case KSM_ITEM_VOLATILE:
-		ksm_global.pages_volatile += delta;
+	case KSMDEV_ITEM_VOLATILE:
+		ksmdev_global.pages_volatile += delta;
 		a->pages_volatile += delta;
 		break;
-	case KSM_ITEM_STABLE:
-		ksm_global.pages_merged += delta;
+	case KSMDEV_ITEM_STABLE:
+		ksmdev_global.pages_merged += delta;
 		a->pages_merged += delta;
 		break;
 	}
 }
 
-void ksm_item_set_state(struct ksm_item *item, enum ksm_item_state state)
+void ksmdev_item_set_state(struct ksmdev_item *item, enum ksmdev_item_state state)
 {
-	ksm_item_count(item, -1);
+	ksmdev_item_count(item, -1);
 	item->state = state;
-	ksm_item_count(item, 1);
+	ksmdev_item_count(item, 1);
 }
 
 /* ------------------------------------------------------------ tables */
 
 /* Tables are keyed by checksum and merge domain. */
-static struct hlist_head *ksm_bucket(struct ksm_table *t, u64 sum, u64 domain)
+static struct hlist_head *ksmdev_bucket(struct ksmdev_table *t, u64 sum, u64 domain)
 {
 	return &t->buckets[hash_64(sum ^ (domain * GOLDEN_RATIO_64), t->bits)];
 }
 
-static int ksm_table_alloc(struct ksm_table *t, unsigned int bits)
+static int ksmdev_table_alloc(struct ksmdev_table *t, unsigned int bits)
 {
 	struct hlist_head *b = kvmalloc_array(1UL << bits, sizeof(*b),
 					      GFP_KERNEL | __GFP_NOWARN);
@@ -111,14 +111,14 @@ static int ksm_table_alloc(struct ksm_table *t, unsigned int bits)
 	return 0;
 }
 
-static unsigned int ksm_table_bits(unsigned long entries)
+static unsigned int ksmdev_table_bits(unsigned long entries)
 {
 	unsigned int bits = entries > 1 ? ilog2(entries - 1) + 1 : 0;
 
-	return clamp_t(unsigned int, bits, KSM_TABLE_MIN_BITS, KSM_TABLE_MAX_BITS);
+	return clamp_t(unsigned int, bits, KSMDEV_TABLE_MIN_BITS, KSMDEV_TABLE_MAX_BITS);
 }
 
-void ksm_unstable_unhash(struct ksm_item *item)
+void ksmdev_unstable_unhash(struct ksmdev_item *item)
 {
 	if (item->hashed) {
 		hlist_del(&item->unode);
@@ -126,25 +126,25 @@ void ksm_unstable_unhash(struct ksm_item *item)
 	}
 }
 
-void ksm_unstable_insert(struct ksm_item *item)
+void ksmdev_unstable_insert(struct ksmdev_item *item)
 {
-	hlist_add_head(&item->unode, ksm_bucket(&ksm_unstable_table, item->checksum,
-						ksm_item_domain(item)));
+	hlist_add_head(&item->unode, ksmdev_bucket(&ksmdev_unstable_table, item->checksum,
+						   ksmdev_item_domain(item)));
 	item->hashed = true;
-	item->seq = ksm_seq;
-	ksm_item_set_state(item, KSM_ITEM_UNSTABLE);
+	item->seq = ksmdev_seq;
+	ksmdev_item_set_state(item, KSMDEV_ITEM_UNSTABLE);
 }
 
 /* Empty the unstable table and size it for the coming pass. */
-void ksm_unstable_reset(void)
+void ksmdev_unstable_reset(void)
 {
-	struct ksm_table *t = &ksm_unstable_table;
-	unsigned int bits = ksm_table_bits(ksm_nr_items);
+	struct ksmdev_table *t = &ksmdev_unstable_table;
+	unsigned int bits = ksmdev_table_bits(ksmdev_nr_items);
 	unsigned long i;
 
 	for (i = 0; i < (1UL << t->bits); i++) {
 		struct hlist_node *tmp;
-		struct ksm_item *item;
+		struct ksmdev_item *item;
 
 		hlist_for_each_entry_safe(item, tmp, &t->buckets[i], unode) {
 			hlist_del(&item->unode);
@@ -152,49 +152,49 @@ void ksm_unstable_reset(void)
 		}
 	}
 	if (bits != t->bits) {
-		struct ksm_table old = *t;
+		struct ksmdev_table old = *t;
 
-		if (!ksm_table_alloc(t, bits))
+		if (!ksmdev_table_alloc(t, bits))
 			kvfree(old.buckets);
 	}
 }
 
 /* Grow the stable table when it gets crowded. */
-void ksm_stable_resize(void)
+void ksmdev_stable_resize(void)
 {
-	struct ksm_table *t = &ksm_stable_table, old = *t;
-	unsigned int bits = ksm_table_bits(ksm_nr_stable);
+	struct ksmdev_table *t = &ksmdev_stable_table, old = *t;
+	unsigned int bits = ksmdev_table_bits(ksmdev_nr_stable);
 	unsigned long i;
 
-	if (bits <= t->bits || ksm_table_alloc(t, bits))
+	if (bits <= t->bits || ksmdev_table_alloc(t, bits))
 		return;
 	for (i = 0; i < (1UL << old.bits); i++) {
-		struct ksm_stable *node;
+		struct ksmdev_stable *node;
 		struct hlist_node *tmp;
 
 		hlist_for_each_entry_safe(node, tmp, &old.buckets[i], hnode) {
 			hlist_del(&node->hnode);
 			hlist_add_head(&node->hnode,
-				       ksm_bucket(t, node->checksum, node->domain));
+				       ksmdev_bucket(t, node->checksum, node->domain));
 		}
 	}
 	kvfree(old.buckets);
 }
 
-struct ksm_stable *ksm_stable_find_kpage(u64 sum, u64 domain,
-					      struct page *kpage)
+struct ksmdev_stable *ksmdev_stable_find_kpage(u64 sum, u64 domain,
+					       struct page *kpage)
 {
-	struct ksm_stable *node;
+	struct ksmdev_stable *node;
 
-	hlist_for_each_entry(node, ksm_bucket(&ksm_stable_table, sum, domain), hnode)
+	hlist_for_each_entry(node, ksmdev_bucket(&ksmdev_stable_table, sum, domain), hnode)
 		if (node->kpage == kpage && node->domain == domain)
 			return node;
 	return NULL;
 }
 
-struct ksm_stable *ksm_stable_new(struct page *kpage, u64 sum, u64 domain)
+struct ksmdev_stable *ksmdev_stable_new(struct page *kpage, u64 sum, u64 domain)
 {
-	struct ksm_stable *node = kmem_cache_zalloc(ksm_stable_cache, GFP_KERNEL);
+	struct ksmdev_stable *node = kmem_cache_zalloc(ksmdev_stable_cache, GFP_KERNEL);
 
 	if (!node)
 		return NULL;
@@ -202,9 +202,9 @@ struct ksm_stable *ksm_stable_new(struct page *kpage, u64 sum, u64 domain)
 	node->checksum = sum;
 	node->domain = domain;
 	INIT_LIST_HEAD(&node->items);
-	hlist_add_head(&node->hnode, ksm_bucket(&ksm_stable_table, sum, domain));
-	ksm_nr_stable++;
-	ksm_global.pages_shared++;
+	hlist_add_head(&node->hnode, ksmdev_bucket(&ksmdev_stable_table, sum, domain));
+	ksmdev_nr_stable++;
+	ksmdev_global.pages_shared++;
 	return node;
 }
 
@@ -213,112 +213,112 @@ struct ksm_stable *ksm_stable_new(struct page *kpage, u64 sum, u64 domain)
  * (zeroed or pre-filled buffers) are compared with it before anything is
  * checksummed.  Cleared when that node goes.
  *
- * ksm_recent_run: the last page merged into it and nothing has failed a
+ * ksmdev_recent_run: the last page merged into it and nothing has failed a
  * compare with it since: the next page is probably one more copy, and
  * sampled words are enough to try the merge, which compares the whole page
  * once nobody can write it.  A page that then differs ends the run, so the
  * next one is compared whole before its PTE is touched.
  */
-struct ksm_stable *ksm_recent;
-bool ksm_recent_run;
+struct ksmdev_stable *ksmdev_recent;
+bool ksmdev_recent_run;
 
 /* @node just got a merge: the scanner's first guess for the next page. */
-void ksm_recent_set(struct ksm_stable *node)
+void ksmdev_recent_set(struct ksmdev_stable *node)
 {
-	ksm_recent = node;
-	ksm_recent_run = true;
+	ksmdev_recent = node;
+	ksmdev_recent_run = true;
 }
 
-void ksm_stable_free(struct ksm_stable *node)
+void ksmdev_stable_free(struct ksmdev_stable *node)
 {
-	if (ksm_recent == node) {
-		ksm_recent = NULL;
-		ksm_recent_run = false;
+	if (ksmdev_recent == node) {
+		ksmdev_recent = NULL;
+		ksmdev_recent_run = false;
 	}
 	hlist_del(&node->hnode);
 	put_page(node->kpage);
-	ksm_nr_stable--;
-	ksm_global.pages_shared--;
-	kmem_cache_free(ksm_stable_cache, node);
+	ksmdev_nr_stable--;
+	ksmdev_global.pages_shared--;
+	kmem_cache_free(ksmdev_stable_cache, node);
 }
 
-void ksm_stable_attach(struct ksm_stable *node, struct ksm_item *item)
+void ksmdev_stable_attach(struct ksmdev_stable *node, struct ksmdev_item *item)
 {
-	ksm_unstable_unhash(item);
+	ksmdev_unstable_unhash(item);
 	if (list_empty(&node->items))
 		item->region->area->stats.pages_shared++;
 	list_add_tail(&item->slink, &node->items);
 	node->nr_items++;
 	item->stable = node;
-	ksm_item_set_state(item, KSM_ITEM_STABLE);
+	ksmdev_item_set_state(item, KSMDEV_ITEM_STABLE);
 }
 
-void ksm_stable_detach(struct ksm_item *item)
+void ksmdev_stable_detach(struct ksmdev_item *item)
 {
-	struct ksm_stable *node = item->stable;
-	bool owner = list_first_entry(&node->items, struct ksm_item, slink) == item;
+	struct ksmdev_stable *node = item->stable;
+	bool owner = list_first_entry(&node->items, struct ksmdev_item, slink) == item;
 
 	list_del(&item->slink);
 	node->nr_items--;
 	item->stable = NULL;
-	ksm_item_set_state(item, KSM_ITEM_NEW);
+	ksmdev_item_set_state(item, KSMDEV_ITEM_NEW);
 	if (owner) {
 		item->region->area->stats.pages_shared--;
 		if (!list_empty(&node->items))
-			list_first_entry(&node->items, struct ksm_item, slink)
+			list_first_entry(&node->items, struct ksmdev_item, slink)
 				->region->area->stats.pages_shared++;
 	}
 	if (!node->nr_items)
-		ksm_stable_free(node);
+		ksmdev_stable_free(node);
 }
 
 /* The bucket of the stable table for @sum in @domain. */
-struct hlist_head *ksm_stable_bucket(u64 sum, u64 domain)
+struct hlist_head *ksmdev_stable_bucket(u64 sum, u64 domain)
 {
-	return ksm_bucket(&ksm_stable_table, sum, domain);
+	return ksmdev_bucket(&ksmdev_stable_table, sum, domain);
 }
 
 /* The bucket of the unstable table for @sum in @domain. */
-struct hlist_head *ksm_unstable_bucket(u64 sum, u64 domain)
+struct hlist_head *ksmdev_unstable_bucket(u64 sum, u64 domain)
 {
-	return ksm_bucket(&ksm_unstable_table, sum, domain);
+	return ksmdev_bucket(&ksmdev_unstable_table, sum, domain);
 }
 
 /* Is there an unstable candidate with @item's checksum? */
-bool ksm_unstable_has_candidate(struct ksm_item *item)
+bool ksmdev_unstable_has_candidate(struct ksmdev_item *item)
 {
-	struct ksm_item *cand;
+	struct ksmdev_item *cand;
 
-	u64 domain = ksm_item_domain(item);
+	u64 domain = ksmdev_item_domain(item);
 
-	hlist_for_each_entry(cand, ksm_bucket(&ksm_unstable_table, item->checksum, domain),
+	hlist_for_each_entry(cand, ksmdev_bucket(&ksmdev_unstable_table, item->checksum, domain),
 			     unode)
 		if (cand != item && cand->checksum == item->checksum &&
-		    ksm_item_domain(cand) == domain)
+		    ksmdev_item_domain(cand) == domain)
 			return true;
 	return false;
 }
 
-int ksm_tables_init(void)
+int ksmdev_tables_init(void)
 {
-	ksm_stable_cache = KMEM_CACHE(ksm_stable, 0);
-	if (!ksm_stable_cache)
+	ksmdev_stable_cache = KMEM_CACHE(ksmdev_stable, 0);
+	if (!ksmdev_stable_cache)
 		goto fail;
-	if (ksm_table_alloc(&ksm_stable_table, KSM_TABLE_MIN_BITS))
+	if (ksmdev_table_alloc(&ksmdev_stable_table, KSMDEV_TABLE_MIN_BITS))
 		goto fail;
-	if (ksm_table_alloc(&ksm_unstable_table, KSM_TABLE_MIN_BITS))
+	if (ksmdev_table_alloc(&ksmdev_unstable_table, KSMDEV_TABLE_MIN_BITS))
 		goto fail;
 	return 0;
 fail:
-	kvfree(ksm_stable_table.buckets);
-	kmem_cache_destroy(ksm_stable_cache);
+	kvfree(ksmdev_stable_table.buckets);
+	kmem_cache_destroy(ksmdev_stable_cache);
 	return -ENOMEM;
 }
 
-void ksm_tables_exit(void)
+void ksmdev_tables_exit(void)
 {
-	WARN_ON(ksm_nr_items || ksm_nr_stable);
-	kvfree(ksm_unstable_table.buckets);
-	kvfree(ksm_stable_table.buckets);
-	kmem_cache_destroy(ksm_stable_cache);
+	WARN_ON(ksmdev_nr_items || ksmdev_nr_stable);
+	kvfree(ksmdev_unstable_table.buckets);
+	kvfree(ksmdev_stable_table.buckets);
+	kmem_cache_destroy(ksmdev_stable_cache);
 }

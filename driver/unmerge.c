@@ -5,10 +5,10 @@
  *
  * The whole range is covered, tracked or not, whatever its protection:
  * first the zero-page mappings we made get a page each, then the KSM
- * pages of each page table are copied in batches (ksm_unshare_kpages():
+ * pages of each page table are copied in batches (ksmdev_unshare_kpages():
  * one TLB flush per page table), and a final walk finds whatever changed
  * meanwhile, or could not be batched, and faults it one page at a time
- * (ksm_break_cow()).  Out of memory loses nothing: what was not copied
+ * (ksmdev_break_cow()).  Out of memory loses nothing: what was not copied
  * stays merged, and a write still copies it.
  *
  * The batch copies in three stages, so that nobody sees a new PTE before
@@ -16,11 +16,11 @@
  * each KSM page of the stretch; unlocked, allocate, charge and fill the
  * copies; under the lock again, clear, flush once, map the copies.
  *
- * Locking: ksm_lock held, so the scanner cannot merge behind the walk;
+ * Locking: ksmdev_lock held, so the scanner cannot merge behind the walk;
  * the mm's mmap_lock is held for read for the whole region; the
- * page-table lock only inside ksm_unshare_kpages().  The faults
- * and invalidations this causes come from ksm_unmerge_task, which the
- * notifier ignores (ksm_own_context()).
+ * page-table lock only inside ksmdev_unshare_kpages().  The faults
+ * and invalidations this causes come from ksmdev_unmerge_task, which the
+ * notifier ignores (ksmdev_own_context()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -35,23 +35,23 @@
 #include "compat.h"
 
 /* One page table's worth of KSM pages being unshared. */
-#define KSM_UNSHARE_BATCH	32
+#define KSMDEV_UNSHARE_BATCH	32
 
 /* Stage 3, under the lock: switch the PTEs that still map their KSM page. */
-static int ksm_unshare_switch(struct vm_area_struct *vma, pte_t *ptep,
-			      unsigned long base, int n, unsigned long *where,
-			      struct page **kpages, struct page **copies)
+static int ksmdev_unshare_switch(struct vm_area_struct *vma, pte_t *ptep,
+				 unsigned long base, int n, unsigned long *where,
+				 struct page **kpages, struct page **copies)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	unsigned long first = where[0], last = where[n - 1];
-	pte_t old[KSM_UNSHARE_BATCH];
+	pte_t old[KSMDEV_UNSHARE_BATCH];
 	int i, done = 0;
 
 	/* Clear them all, then one flush, before any new PTE is visible. */
 	for (i = 0; i < n; i++) {
 		pte_t *pte = ptep + ((where[i] - base) >> PAGE_SHIFT);
 
-		if (ksm_pte_page(ptep_get(pte)) != kpages[i]) {
+		if (ksmdev_pte_page(ptep_get(pte)) != kpages[i]) {
 			where[i] = 0;	/* changed under us: not ours to touch */
 			continue;
 		}
@@ -60,7 +60,7 @@ static int ksm_unshare_switch(struct vm_area_struct *vma, pte_t *ptep,
 	}
 	if (!done)
 		return 0;
-	ksm_flush_tlb_range(vma, first, last + PAGE_SIZE);
+	ksmdev_flush_tlb_range(vma, first, last + PAGE_SIZE);
 
 	for (i = 0; i < n; i++) {
 		pte_t *pte = ptep + ((where[i] - base) >> PAGE_SHIFT);
@@ -74,20 +74,20 @@ static int ksm_unshare_switch(struct vm_area_struct *vma, pte_t *ptep,
 			entry = pte_mksoft_dirty(entry);
 		if (pte_uffd_wp(old[i]))
 			entry = pte_mkuffd_wp(entry);
-		ksm_add_new_anon(copies[i], vma, where[i]);
+		ksmdev_add_new_anon(copies[i], vma, where[i]);
 		set_pte_at(mm, where[i], pte, entry);
 		copies[i] = NULL;	/* the mapping owns it now */
 
-		ksm_remove_rmap(kpages[i], vma);
+		ksmdev_remove_rmap(kpages[i], vma);
 		put_page(kpages[i]);	/* the old mapping's reference */
-		ksm_mm_counter_add(mm, MM_FILEPAGES, -1);
-		ksm_mm_counter_add(mm, MM_ANONPAGES, 1);
+		ksmdev_mm_counter_add(mm, MM_FILEPAGES, -1);
+		ksmdev_mm_counter_add(mm, MM_ANONPAGES, 1);
 	}
 	return done;
 }
 
 /**
- * ksm_unshare_kpages - give the KSM pages mapped in part of one page table
+ * ksmdev_unshare_kpages - give the KSM pages mapped in part of one page table
  * private copies, with one TLB flush
  * @vma: an anonymous VMA with an anon_vma, not VM_LOCKED; mmap_lock held
  *       for read (it is not dropped)
@@ -96,7 +96,7 @@ static int ksm_unshare_switch(struct vm_area_struct *vma, pte_t *ptep,
  *
  * The batched equivalent of an unshare fault per page, for unmerging a
  * region: (1) under the page-table lock, take a reference on each KSM page
- * mapped in the next stretch of at most %KSM_UNSHARE_BATCH pages of this
+ * mapped in the next stretch of at most %KSMDEV_UNSHARE_BATCH pages of this
  * page table; (2) unlocked, allocate, charge and fill the copies; (3) in
  * one mmu-notifier range, under the lock again, clear every PTE that
  * still maps its KSM page, flush them from all TLBs once, then map the
@@ -110,11 +110,11 @@ static int ksm_unshare_switch(struct vm_area_struct *vma, pte_t *ptep,
  * what was not copied stays merged), or -EINTR if the caller is being
  * killed.
  */
-static int ksm_unshare_kpages(struct vm_area_struct *vma, unsigned long *addr,
-			      unsigned long end)
+static int ksmdev_unshare_kpages(struct vm_area_struct *vma, unsigned long *addr,
+				 unsigned long end)
 {
-	struct page *kpages[KSM_UNSHARE_BATCH], *copies[KSM_UNSHARE_BATCH];
-	unsigned long where[KSM_UNSHARE_BATCH], base;
+	struct page *kpages[KSMDEV_UNSHARE_BATCH], *copies[KSMDEV_UNSHARE_BATCH];
+	unsigned long where[KSMDEV_UNSHARE_BATCH], base;
 	struct mm_struct *mm = vma->vm_mm;
 	struct mmu_notifier_range range;
 	int i, n, nr, done = 0, err = 0;
@@ -125,14 +125,14 @@ static int ksm_unshare_kpages(struct vm_area_struct *vma, unsigned long *addr,
 	if (fatal_signal_pending(current))
 		return -EINTR;
 	/* Stage 1: the next KSM pages, all in one page table. */
-	nr = n = ksm_collect_kpages(vma, addr, end, where, kpages,
-				    KSM_UNSHARE_BATCH);
+	nr = n = ksmdev_collect_kpages(vma, addr, end, where, kpages,
+				       KSMDEV_UNSHARE_BATCH);
 	if (!n)
 		return 0;
 
 	for (i = 0; i < n; i++) {
 		copies[i] = alloc_page_vma(GFP_HIGHUSER_MOVABLE, vma, where[i]);
-		if (!copies[i] || ksm_charge_anon(copies[i], mm)) {
+		if (!copies[i] || ksmdev_charge_anon(copies[i], mm)) {
 			if (copies[i])
 				put_page(copies[i]);
 			n = i;		/* unshare what we have */
@@ -146,17 +146,17 @@ static int ksm_unshare_kpages(struct vm_area_struct *vma, unsigned long *addr,
 		goto out;
 
 	base = where[0] & PMD_MASK;
-	ksm_mn_range_init(&range, vma, where[0], where[n - 1] + PAGE_SIZE,
-			  &ksm_notifier_owner);
-	ksm_mn_range_start(&range);
-	pmd = ksm_pte_table(mm, base);
-	ptep = pmd ? ksm_pte_offset_map_lock(mm, pmd, base, &ptl) : NULL;
+	ksmdev_mn_range_init(&range, vma, where[0], where[n - 1] + PAGE_SIZE,
+			     &ksmdev_notifier_owner);
+	ksmdev_mn_range_start(&range);
+	pmd = ksmdev_pte_table(mm, base);
+	ptep = pmd ? ksmdev_pte_offset_map_lock(mm, pmd, base, &ptl) : NULL;
 	if (ptep) {
-		ksm_pte_mapped_locked(ptl);
-		done = ksm_unshare_switch(vma, ptep, base, n, where, kpages, copies);
+		ksmdev_pte_mapped_locked(ptl);
+		done = ksmdev_unshare_switch(vma, ptep, base, n, where, kpages, copies);
 		pte_unmap_unlock(ptep, ptl);
 	}
-	ksm_mn_range_end(&range);
+	ksmdev_mn_range_end(&range);
 out:
 	for (i = 0; i < n; i++) {
 		if (copies[i])
@@ -168,25 +168,25 @@ out:
 }
 
 /**
- * ksm_break_cow - fault a private copy of a KSM page into a PTE
+ * ksmdev_break_cow - fault a private copy of a KSM page into a PTE
  * @vma: an anonymous VMA; mmap_lock held for read (it is not dropped)
  * @addr: user address of a PTE the caller found mapping a KSM page
  *
  * One copy-on-write fault (an unshare fault where the kernel copies
  * non-anonymous pages on it, a write fault otherwise: the PTE keeps the
  * VMA's protection either way, PROT_NONE included).  The caller checks
- * the result with ksm_collect_kpages() and calls again if needed.
+ * the result with ksmdev_collect_kpages() and calls again if needed.
  *
  * Return: 0, or -ENOMEM if the copy could not be allocated, -EFAULT on
  * another fault error, -EINTR if the caller is being killed.
  */
-static int ksm_break_cow(struct vm_area_struct *vma, unsigned long addr)
+static int ksmdev_break_cow(struct vm_area_struct *vma, unsigned long addr)
 {
 	vm_fault_t ret;
 
 	if (fatal_signal_pending(current))
 		return -EINTR;
-	ret = handle_mm_fault(vma, addr, ksm_cow_fault_flags(), NULL);
+	ret = handle_mm_fault(vma, addr, ksmdev_cow_fault_flags(), NULL);
 	if (ret & VM_FAULT_OOM)
 		return -ENOMEM;
 	if (ret & VM_FAULT_ERROR)
@@ -194,18 +194,18 @@ static int ksm_break_cow(struct vm_area_struct *vma, unsigned long addr)
 	return 0;
 }
 
-struct task_struct *ksm_unmerge_task;	/* in ksm_unmerge_range() */
+struct task_struct *ksmdev_unmerge_task;	/* in ksmdev_unmerge_range() */
 
 /**
- * ksm_unmerge_range - give every page of @region mapping a KSM page its
+ * ksmdev_unmerge_range - give every page of @region mapping a KSM page its
  * own private copy again
- * @region: the region; ksm_lock held
+ * @region: the region; ksmdev_lock held
  *
  * Covers the whole range, tracked or not, whatever its protection.
  *
  * Return: 0, or -ENOMEM (nothing lost: pages not yet copied stay merged).
  */
-int ksm_unmerge_range(struct ksm_region *region)
+int ksmdev_unmerge_range(struct ksmdev_region *region)
 {
 	struct mm_struct *mm = region->slot->mn.mm;
 	unsigned long addr = region->start;
@@ -213,7 +213,7 @@ int ksm_unmerge_range(struct ksm_region *region)
 
 	if (region->slot->dead || !mmget_not_zero(mm))
 		return 0;
-	WRITE_ONCE(ksm_unmerge_task, current);
+	WRITE_ONCE(ksmdev_unmerge_task, current);
 	mmap_read_lock(mm);
 	while (addr < region->end && !err) {
 		struct vm_area_struct *vma = find_vma(mm, addr);
@@ -234,16 +234,16 @@ int ksm_unmerge_range(struct ksm_region *region)
 			void *entry;
 
 			xa_for_each_range(&region->zero, idx, entry,
-					  ksm_item_index(region, addr),
-					  ksm_item_index(region, end - 1)) {
+					  ksmdev_item_index(region, addr),
+					  ksmdev_item_index(region, end - 1)) {
 				unsigned long za = region->start + (idx << PAGE_SHIFT);
 
-				if (ksm_pte_maps_zero(vma, za))
-					err = ksm_break_cow(vma, za);
+				if (ksmdev_pte_maps_zero(vma, za))
+					err = ksmdev_break_cow(vma, za);
 				if (err)
 					break;
 				xa_erase(&region->zero, idx);
-				ksm_zero_count(region, -1);
+				ksmdev_zero_count(region, -1);
 				cond_resched();
 			}
 		}
@@ -256,7 +256,7 @@ int ksm_unmerge_range(struct ksm_region *region)
 			unsigned long b = addr;
 
 			while (b < end && !err) {
-				err = ksm_unshare_kpages(vma, &b, end);
+				err = ksmdev_unshare_kpages(vma, &b, end);
 				if (err > 0)
 					err = 0;
 				cond_resched();
@@ -266,24 +266,24 @@ int ksm_unmerge_range(struct ksm_region *region)
 			unsigned long found[64], start = addr, a;
 			int i, n, tries = 0;
 
-			n = ksm_collect_kpages(vma, &addr, end, found, NULL,
-					       ARRAY_SIZE(found));
+			n = ksmdev_collect_kpages(vma, &addr, end, found, NULL,
+						  ARRAY_SIZE(found));
 			/* Fault them all, then look again at [start, addr). */
 			while (n && !err) {
 				for (i = 0; i < n && !err; i++)
-					err = ksm_break_cow(vma, found[i]);
+					err = ksmdev_break_cow(vma, found[i]);
 				cond_resched();
 				if (!err && ++tries > 8)
-					err = -EAGAIN;	/* cannot happen under ksm_lock */
+					err = -EAGAIN;	/* cannot happen under ksmdev_lock */
 				a = start;
 				if (!err)
-					n = ksm_collect_kpages(vma, &a, addr, found,
-							       NULL, ARRAY_SIZE(found));
+					n = ksmdev_collect_kpages(vma, &a, addr, found,
+								  NULL, ARRAY_SIZE(found));
 			}
 		}
 	}
 	mmap_read_unlock(mm);
-	WRITE_ONCE(ksm_unmerge_task, NULL);
+	WRITE_ONCE(ksmdev_unmerge_task, NULL);
 	mmput(mm);
 	return err;
 }
