@@ -13,7 +13,10 @@
 #ifndef KSMDEV_COMPAT_H
 #define KSMDEV_COMPAT_H
 
+#include <linux/lockdep.h>
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/mmdebug.h>
 #include <linux/mmu_notifier.h>
 #include <linux/version.h>
 
@@ -24,6 +27,22 @@
 #endif
 
 int ksmdev_compat_init(void);
+
+/*
+ * mmap_assert_locked(): @mm's mmap_lock is held, for read or write.
+ * Before 6.8 it reports a failure through dump_mm(), which is not exported:
+ * on a DEBUG_VM kernel a module using it would not load.  There, lockdep
+ * checks it as mmap_assert_locked() does, and DEBUG_VM warns.
+ */
+static inline void ksmdev_mmap_assert_locked(struct mm_struct *mm)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	mmap_assert_locked(mm);
+#else
+	lockdep_assert_held(&mm->mmap_lock);
+	VM_WARN_ON_ONCE(!rwsem_is_locked(&mm->mmap_lock));
+#endif
+}
 
 /* A PMD value read without the lock (may be stale; recheck under it). */
 static inline pmd_t ksmdev_pmd_read(pmd_t *pmd)

@@ -166,8 +166,8 @@ void ksmdev_forget_region(struct ksmdev_region *region)
  * @start: first address (inside the region)
  * @end: end address
  *
- * Called with ksmdev_lock held when the scanner finds nothing mapped there,
- * and when a region goes away.
+ * Called with ksmdev_lock held when the scanner finds nothing it may merge
+ * mapped there.
  */
 void ksmdev_forget_range(struct ksmdev_region *region, unsigned long start,
 			 unsigned long end)
@@ -175,6 +175,7 @@ void ksmdev_forget_range(struct ksmdev_region *region, unsigned long start,
 	struct ksmdev_item *item;
 	unsigned long idx;
 
+	lockdep_assert_held(&ksmdev_lock);
 	if (start >= end)
 		return;
 	xa_for_each_range(&region->items, idx, item, ksmdev_item_index(region, start),
@@ -222,6 +223,7 @@ void ksmdev_revalidate_range(struct ksmdev_region *region, unsigned long start,
 	struct ksmdev_item *item;
 	unsigned long idx;
 
+	lockdep_assert_held(&ksmdev_lock);
 	if (start >= end || region->slot->dead || !mmget_not_zero(mm))
 		return;
 	mmap_read_lock(mm);

@@ -4,40 +4,62 @@
  *
  * Objects and who owns them:
  *
- *   ksmdev_area    one per shared-memory-area fd (SMA).  Holds regions.
- *   ksmdev_mm_slot one per mm that has regions; embeds our mmu_notifier,
- *               obtained with mmu_notifier_get() (one reference per region),
- *               freed through ->free_notifier after the last put.
- *   ksmdev_region  [start, end) of one mm, registered on one area.  Lives on
- *               the area's list, its slot's interval tree, and the global
- *               scan list.  Its tracked pages are an xarray of items.
- *   ksmdev_item    one per page the scanner has seen present in a region.
- *               Allocated lazily: registering a huge range costs nothing.
- *   ksmdev_stable  one per KSM page: a kernel page (not anonymous, not on the
- *               LRU, never swapped) holding content shared by all the items
- *               listed on it, each mapping it read-only.
+ *   ksmdev_area     one per shared-memory-area fd (SMA).  Holds regions.
+ *   ksmdev_mm_slot  one per mm that has regions; embeds our mmu_notifier,
+ *                   obtained with mmu_notifier_get() (one reference per
+ *                   region), freed through ->free_notifier after the last
+ *                   put.
+ *   ksmdev_region   [start, end) of one mm, registered on one area.  Lives
+ *                   on the area's list, in its slot's rbtree of regions (by
+ *                   start address; regions of one mm never overlap), and on
+ *                   the global scan list.  Its tracked pages are an xarray
+ *                   of items.
+ *   ksmdev_item     one per page the scanner has seen present in a region.
+ *                   Allocated lazily: registering a huge range costs
+ *                   nothing.
+ *   ksmdev_stable   one per KSM page: a kernel page (not anonymous, not on
+ *                   the LRU, never swapped) holding content shared by all
+ *                   the items listed on it, each mapping it read-only.
  *
- * All of these, every counter and both hash tables are protected by the
- * global mutex ksmdev_lock, except the pending-invalidation record of a slot,
- * protected by slot->pending_lock (the mmu notifier callbacks take only
- * that spinlock and never sleep on ksmdev_lock).
+ * Locks:
  *
- * Lock order: ksmdev_lock -> mmap_lock (read, or write inside
- * mmu_notifier_get) -> page lock -> page-table lock -> slot->pending_lock.
- * Only one mm's mmap_lock is ever held at a time.
+ *   ksmdev_lock (mutex, tables.c) protects all of these, every counter,
+ *   both hash tables and the scan cursor, except what follows.  Counters
+ *   and settings are also read without it, one word at a time
+ *   (READ_ONCE()).
+ *
+ *   ksmdev_pending_lock (spinlock, region.c) protects every slot's
+ *   pending-event record (pending_release, nr_pending, pending_start/end),
+ *   its pending_link and on_pending_list, and the list of pending slots.
+ *   The mmu notifier callbacks take only this lock (they may run where
+ *   sleeping is not allowed, and never wait for ksmdev_lock); the worker
+ *   takes it under ksmdev_lock to collect the events.  One global lock,
+ *   not one per slot: the list it guards is global, and it is held for a
+ *   few instructions at a time.
+ *
+ * Lock order: ksmdev_lock -> mmap_lock (read; write only inside
+ * mmu_notifier_get()) -> page lock -> page-table lock.  ksmdev_pending_lock
+ * is innermost: nothing is taken under it, and it is taken inside whatever
+ * the core mm holds when it calls a notifier (mmap_lock, rmap locks, a
+ * page lock), and inside ksmdev_lock.  Only one mm's mmap_lock is ever held at a time.
+ * Where a function requires a lock, it says so with lockdep_assert_held()
+ * or ksmdev_mmap_assert_locked() (compat.h), which a PROVE_LOCKING kernel
+ * checks.
  *
  * Layering (bottom up; each file uses only the files above it):
- *   compat.c
- *   pagetable.c
- *   tables.c
- *   items.c
- *   merge.c
- *   unmerge.c
- *   scan.c
- *   region.c
- *   stats.c
- *   main.c
+ *   compat.c     the one interface to core-mm internals of each kernel
+ *   pagetable.c  find a mapped page, write-protect, replace, collect
+ *   tables.c     ksmdev_lock, counters, stable/unstable tables, KSM pages
+ *   items.c      tracking items; forget and revalidate ranges
+ *   merge.c      look at one page: merge it (one, zero page, pair, batch)
+ *   unmerge.c    give a region's merged pages private copies again
+ *   scan.c       the scanner thread, its cursor and rate; KSM_MERGE_NOW
+ *   region.c     region lifetime, the mm slot and its mmu notifier
+ *   stats.c      statistics snapshot and /sys/kernel/mm/ksmdev
+ *   main.c       /dev/ksm, SMA fds, ioctls, module load and unload
  *
+ * driver/check-layers.sh checks this order against the built objects;
+ * read the files in it, from the bottom or from the top.
  */
 #ifndef KSMDEV_INTERNAL_H
 #define KSMDEV_INTERNAL_H
@@ -83,12 +105,12 @@ struct ksmdev_mm_slot {
 	unsigned long nr_regions;
 	bool dead;			/* ->release seen (under ksmdev_lock) */
 
-	spinlock_t pending_lock;
+	/* Under ksmdev_pending_lock (region.c): */
 	bool pending_release;		/* ->release ran, cleanup owed */
 	unsigned int nr_pending;	/* ranges to revalidate */
 	unsigned long pending_start[KSMDEV_MAX_PENDING];
 	unsigned long pending_end[KSMDEV_MAX_PENDING];
-	struct list_head pending_link;	/* ksmdev_pending_slots, pending_lock */
+	struct list_head pending_link;	/* ksmdev_pending_slots */
 	bool on_pending_list;
 };
 

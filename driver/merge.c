@@ -148,6 +148,7 @@ static int ksmdev_merge_locked(struct vm_area_struct *vma, struct ksmdev_item *i
 	struct ksmdev_wp wp;
 	int err;
 
+	ksmdev_mmap_assert_locked(vma->vm_mm);
 	if (!PageAnon(page) || PageKsm(page))
 		return -EFAULT;
 	if (!trylock_page(page))
@@ -184,6 +185,7 @@ static int ksmdev_merge_zero(struct vm_area_struct *vma, struct ksmdev_item *ite
 	struct ksmdev_wp wp;
 	int err;
 
+	ksmdev_mmap_assert_locked(vma->vm_mm);
 	if (xa_err(xa_store(&region->zero, idx, xa_mk_value(1), GFP_KERNEL)))
 		return -ENOMEM;
 	err = -EBUSY;
@@ -526,6 +528,8 @@ void ksmdev_cmp_and_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
 	bool changed, busy, skipped = false;
 	u64 sum;
 
+	lockdep_assert_held(&ksmdev_lock);
+	ksmdev_mmap_assert_locked(ctx->mm);
 	if (item->stable) {
 		if (item->stable->kpage == page)
 			return;		/* still merged */

@@ -119,6 +119,7 @@ struct page *ksmdev_next_page(struct vm_area_struct *vma, unsigned long *addr,
 	struct mm_struct *mm = vma->vm_mm;
 	unsigned long a = *addr;
 
+	ksmdev_mmap_assert_locked(mm);
 	while (a < end) {
 		unsigned long next, pmd_end = pmd_addr_end(a, end);
 		struct page *page = NULL;
@@ -224,6 +225,7 @@ int ksmdev_page_wrprotect(struct vm_area_struct *vma, unsigned long addr,
 	pmd_t *pmd;
 	pte_t entry;
 
+	ksmdev_mmap_assert_locked(mm);
 	ksmdev_mn_range_init(&wp->range, vma, addr, addr + PAGE_SIZE, &ksmdev_notifier_owner);
 	ksmdev_mn_range_start(&wp->range);
 	pmd = ksmdev_pte_table(mm, addr);
@@ -270,6 +272,7 @@ out_mn:
 void ksmdev_page_wrprotect_undo(struct ksmdev_wp *wp)
 {
 	ksmdev_pte_mapped_locked(wp->ptl);
+	lockdep_assert_held(wp->ptl);
 	set_pte_at(wp->vma->vm_mm, wp->addr, wp->ptep, wp->orig);
 	pte_unmap_unlock(wp->ptep, wp->ptl);
 	ksmdev_mn_range_end(&wp->range);
@@ -317,6 +320,7 @@ static void ksmdev_install_kpage(struct vm_area_struct *vma, unsigned long addr,
 void ksmdev_replace_page(struct page *page, struct page *kpage, struct ksmdev_wp *wp)
 {
 	ksmdev_pte_mapped_locked(wp->ptl);
+	lockdep_assert_held(wp->ptl);
 	ksmdev_install_kpage(wp->vma, wp->addr, wp->ptep, wp->orig, page, kpage);
 	pte_unmap_unlock(wp->ptep, wp->ptl);
 	ksmdev_mn_range_end(&wp->range);
@@ -346,6 +350,7 @@ int ksmdev_gather_run(struct vm_area_struct *vma, unsigned long addr,
 	pmd_t *pmd;
 	int n = 0;
 
+	ksmdev_mmap_assert_locked(mm);
 	end = min(end, pmd_addr_end(addr, end));
 	if (addr >= end)
 		return 0;
@@ -396,6 +401,7 @@ int ksmdev_page_wrprotect_batch(struct vm_area_struct *vma, unsigned long addr,
 	int i, cleared = 0;
 	pmd_t *pmd;
 
+	ksmdev_mmap_assert_locked(mm);
 	if (n < 1 || n > KSMDEV_MERGE_BATCH ||
 	    (addr & PMD_MASK) != ((addr + (n - 1) * PAGE_SIZE) & PMD_MASK))
 		return -EINVAL;
@@ -459,6 +465,7 @@ int ksmdev_replace_page_batch(struct page **pages, struct page *kpage,
 	int i, done = 0;
 
 	ksmdev_pte_mapped_locked(wb->ptl);
+	lockdep_assert_held(wb->ptl);
 	for (i = 0; i < wb->n; i++) {
 		unsigned long a = wb->addr + i * PAGE_SIZE;
 
@@ -493,6 +500,7 @@ void ksmdev_replace_page_zero(struct page *page, struct ksmdev_wp *wp)
 	pte_t newpte;
 
 	ksmdev_pte_mapped_locked(wp->ptl);
+	lockdep_assert_held(wp->ptl);
 	newpte = pte_mkspecial(pfn_pte(my_zero_pfn(wp->addr), vma->vm_page_prot));
 	if (pte_soft_dirty(wp->orig))
 		newpte = pte_mksoft_dirty(newpte);
@@ -516,6 +524,7 @@ bool ksmdev_pte_maps_zero(struct vm_area_struct *vma, unsigned long addr)
 	pte_t *ptep, pte;
 	pmd_t *pmd;
 
+	ksmdev_mmap_assert_locked(mm);
 	pmd = ksmdev_pte_table(mm, addr);
 	if (!pmd)
 		return false;
@@ -555,6 +564,7 @@ int ksmdev_collect_kpages(struct vm_area_struct *vma, unsigned long *addr,
 	unsigned long a = *addr;
 	int n = 0;
 
+	ksmdev_mmap_assert_locked(mm);
 	while (a < end && n < max) {
 		unsigned long next, pmd_end = pmd_addr_end(a, end);
 		spinlock_t *ptl;

@@ -71,6 +71,7 @@ static struct ksmdev_mm_slot *ksmdev_slot_of(struct mmu_notifier *mn)
 /* Queue @slot for the worker; ksmdev_pending_lock held. */
 static void ksmdev_slot_queue(struct ksmdev_mm_slot *slot)
 {
+	lockdep_assert_held(&ksmdev_pending_lock);
 	if (!slot->on_pending_list) {
 		list_add_tail(&slot->pending_link, &ksmdev_pending_slots);
 		slot->on_pending_list = true;
@@ -170,8 +171,11 @@ static const struct mmu_notifier_ops ksmdev_mn_ops = {
  */
 struct ksmdev_mm_slot *ksmdev_slot_get(struct mm_struct *mm)
 {
-	struct mmu_notifier *mn = mmu_notifier_get(&ksmdev_mn_ops, mm);
+	struct mmu_notifier *mn;
 
+	lockdep_assert_held(&ksmdev_lock);
+	lockdep_assert_not_held(&mm->mmap_lock);	/* mmu_notifier_get() takes it */
+	mn = mmu_notifier_get(&ksmdev_mn_ops, mm);
 	return IS_ERR(mn) ? ERR_CAST(mn) : ksmdev_slot_of(mn);
 }
 
@@ -191,6 +195,7 @@ void ksmdev_slot_put(struct ksmdev_mm_slot *slot)
  */
 void ksmdev_process_pending(void)
 {
+	lockdep_assert_held(&ksmdev_lock);
 	for (;;) {
 		unsigned long start[KSMDEV_MAX_PENDING], end[KSMDEV_MAX_PENDING];
 		struct ksmdev_mm_slot *slot;
@@ -309,6 +314,7 @@ void ksmdev_region_destroy(struct ksmdev_region *region)
 	struct ksmdev_mm_slot *slot = region->slot;
 	struct ksmdev_area *area = region->area;
 
+	lockdep_assert_held(&ksmdev_lock);
 	ksmdev_scan_region_removing(region);
 	WARN_ON(!xa_empty(&region->items));
 	rb_erase(&region->node, &slot->regions);
@@ -382,8 +388,10 @@ out_unlock:
 /* Unmerge and destroy @region.  ksmdev_lock held. */
 static int ksmdev_region_unmerge_destroy(struct ksmdev_region *region)
 {
-	int err = ksmdev_unmerge_range(region);
+	int err;
 
+	lockdep_assert_held(&ksmdev_lock);
+	err = ksmdev_unmerge_range(region);
 	if (err)
 		return err;
 	ksmdev_region_destroy(region);

@@ -372,6 +372,7 @@ void ksmdev_scan_wake(void)
  */
 void ksmdev_scan_region_added(struct ksmdev_region *region)
 {
+	lockdep_assert_held(&ksmdev_lock);
 	list_add_tail(&region->scan_link, &ksmdev_scan_list);
 	ksmdev_scan_wake();
 }
@@ -382,6 +383,7 @@ void ksmdev_scan_region_added(struct ksmdev_region *region)
  */
 void ksmdev_scan_region_removing(struct ksmdev_region *region)
 {
+	lockdep_assert_held(&ksmdev_lock);
 	if (ksmdev_cursor.region == region) {
 		ksmdev_cursor.region = ksmdev_scan_next_region(region);
 		if (ksmdev_cursor.region)

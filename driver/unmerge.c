@@ -122,6 +122,7 @@ static int ksmdev_unshare_kpages(struct vm_area_struct *vma, unsigned long *addr
 	pte_t *ptep;
 	pmd_t *pmd;
 
+	ksmdev_mmap_assert_locked(mm);
 	if (fatal_signal_pending(current))
 		return -EINTR;
 	/* Stage 1: the next KSM pages, all in one page table. */
@@ -184,6 +185,7 @@ static int ksmdev_break_cow(struct vm_area_struct *vma, unsigned long addr)
 {
 	vm_fault_t ret;
 
+	ksmdev_mmap_assert_locked(vma->vm_mm);
 	if (fatal_signal_pending(current))
 		return -EINTR;
 	ret = handle_mm_fault(vma, addr, ksmdev_cow_fault_flags(), NULL);
@@ -211,6 +213,7 @@ int ksmdev_unmerge_range(struct ksmdev_region *region)
 	unsigned long addr = region->start;
 	int err = 0;
 
+	lockdep_assert_held(&ksmdev_lock);
 	if (region->slot->dead || !mmget_not_zero(mm))
 		return 0;
 	WRITE_ONCE(ksmdev_unmerge_task, current);
