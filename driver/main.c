@@ -202,6 +202,29 @@ static long ksmdev_create_area(u64 domain)
 
 /* ------------------------------------------------------------ /dev/ksm */
 
+/*
+ * Extensible structs start with their size, which is at least that of
+ * their first version; copy_struct_from_user() takes the rest: a smaller
+ * (older) struct is zero-extended, a larger (newer) one is accepted when
+ * the bytes beyond ours are zero (else -E2BIG).
+ */
+#define KSMDEV_AREA_PARAMS_SIZE_VER0	offsetofend(struct ksm_area_params, domain)
+
+/**
+ * ksmdev_struct_size - the size field of an extensible struct
+ * @uarg: the caller's struct, whose first __u32 is its size
+ * @min: the size of the struct's first version
+ * @size: out: the caller's size
+ *
+ * Return: 0, -EFAULT, or -EINVAL if the size is below @min.
+ */
+static int ksmdev_struct_size(const void __user *uarg, u32 min, u32 *size)
+{
+	if (get_user(*size, (const u32 __user *)uarg))
+		return -EFAULT;
+	return *size < min ? -EINVAL : 0;
+}
+
 static long ksmdev_create_area_params(void __user *uarg)
 {
 	struct ksm_area_params p;
@@ -209,19 +232,12 @@ static long ksmdev_create_area_params(void __user *uarg)
 	u64 domain;
 	int err;
 
-	if (get_user(size, (u32 __user *)uarg))
-		return -EFAULT;
-	if (size < offsetofend(struct ksm_area_params, domain))
-		return -EINVAL;
-	/* A larger struct from a newer program: its extra bytes must be 0. */
-	if (size > sizeof(p)) {
-		err = check_zeroed_user(uarg + sizeof(p), size - sizeof(p));
-		if (err <= 0)
-			return err ? err : -E2BIG;
-	}
-	memset(&p, 0, sizeof(p));
-	if (copy_from_user(&p, uarg, min_t(u32, size, sizeof(p))))
-		return -EFAULT;
+	err = ksmdev_struct_size(uarg, KSMDEV_AREA_PARAMS_SIZE_VER0, &size);
+	if (err)
+		return err;
+	err = copy_struct_from_user(&p, sizeof(p), uarg, size);
+	if (err)
+		return err;
 	if (p.flags & ~KSM_AREA_USER_DOMAIN || p.reserved[0] || p.reserved[1] ||
 	    (p.domain & KSMDEV_USER_DOMAIN_BIT) ||
 	    ((p.flags & KSM_AREA_USER_DOMAIN) && p.domain))
