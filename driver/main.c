@@ -209,6 +209,8 @@ static long ksmdev_create_area(u64 domain)
  * the bytes beyond ours are zero (else -E2BIG).
  */
 #define KSMDEV_AREA_PARAMS_SIZE_VER0	offsetofend(struct ksm_area_params, domain)
+#define KSMDEV_AUTOTUNE_SIZE_VER0	24	/* through @reserved */
+static_assert(KSMDEV_AUTOTUNE_SIZE_VER0 <= sizeof(struct ksm_autotune));
 
 /**
  * ksmdev_struct_size - the size field of an extensible struct
@@ -349,12 +351,18 @@ static long ksmdev_list_areas(void __user *uarg)
 static long ksmdev_set_autotune(void __user *uarg)
 {
 	struct ksm_autotune at;
+	u32 size;
+	int err;
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	if (copy_from_user(&at, uarg, sizeof(at)))
-		return -EFAULT;
-	if (at.size != sizeof(at) || (at.flags & ~KSM_AUTOTUNE_ON) || at.reserved)
+	err = ksmdev_struct_size(uarg, KSMDEV_AUTOTUNE_SIZE_VER0, &size);
+	if (err)
+		return err;
+	err = copy_struct_from_user(&at, sizeof(at), uarg, size);
+	if (err)
+		return err;
+	if ((at.flags & ~KSM_AUTOTUNE_ON) || at.reserved)
 		return -EINVAL;
 	if ((at.flags & KSM_AUTOTUNE_ON) &&
 	    (at.target_scan_ms < 100 || !at.max_cpu_permille || at.max_cpu_permille > 1000))

@@ -117,6 +117,11 @@ struct ksm_area_list {
  * domain is the module parameter domain_policy: 0 open; 1 (default)
  * numbered domains other than 0 need CAP_SYS_ADMIN; 2 as 1, and areas of
  * callers without CAP_SYS_ADMIN always go to their user's domain.
+ *
+ * @size is sizeof(struct ksm_area_params) as the caller's header has it:
+ * at least 16 (through @domain), else EINVAL; a larger struct from a newer
+ * header is accepted if every byte beyond what the driver knows is zero,
+ * else E2BIG.
  */
 #define KSM_AREA_USER_DOMAIN	(1U << 0)
 
@@ -133,6 +138,12 @@ struct ksm_area_params {
  * about @target_scan_ms, without using more than @max_cpu_permille of a
  * CPU (the CPU bound wins).  The sleep between batches stays as set by
  * KSM_START_STOP_KTHREAD.  Setting needs CAP_SYS_ADMIN.
+ *
+ * KSM_SET_AUTOTUNE reads @size bytes: at least 24 (this first version),
+ * else EINVAL; a larger struct from a newer header is accepted if every
+ * byte beyond what the driver knows is zero, else E2BIG.  KSM_GET_AUTOTUNE
+ * writes sizeof(struct ksm_autotune) as the driver knows it, @size
+ * included.
  */
 #define KSM_AUTOTUNE_ON		(1U << 0)
 

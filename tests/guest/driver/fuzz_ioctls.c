@@ -643,34 +643,68 @@ static void fuzz_autotune(char *buf)
 {
 	struct ksm_autotune at = {
 		.size = (uint32_t)PICK(0, 8, sizeof(at) - 1, sizeof(at), sizeof(at), sizeof(at) + 8,
-				       rnd64()),
+				       64, 4096, rnd64()),
 		.flags = (uint32_t)PICK(0, KSM_AUTOTUNE_ON, KSM_AUTOTUNE_ON, 2, 3, rnd64()),
 		.target_scan_ms = (uint32_t)PICK(0, 99, 100, 1000, 10000, 0xffffffff, rnd64()),
 		.max_cpu_permille = (uint32_t)PICK(0, 1, 100, 1000, 1001, rnd64()),
 		.reserved = rnd(4) ? 0 : rnd64() | 1,
 	};
-	int k = rnd(3) ? PK_RW : rnd(PK_NKINDS), rd, wr, valid;
-	uint64_t arg = make_ptr(k, buf, sizeof(at), &rd, &wr);
+	int k = rnd(3) ? PK_RW : rnd(PK_NKINDS), rd, wr, valid, maybe = 0;
+	uint64_t arg;
+	char *m;
 	long r;
 
+	fill_random(buf, PG);
+	arg = make_ptr(k, buf, sizeof(at), &rd, &wr);
+	m = (char *)(uintptr_t)arg;
 	if (rnd(3) == 0) {
 		errno = 0;
 		r = ioctl(any_fd(), KSM_GET_AUTOTUNE, arg);
 		judge("GET_AUTOTUNE", KSM_GET_AUTOTUNE, arg, r, errno, E(EFAULT), wr, pk_name[k]);
 		return;
 	}
-	if (wr)
-		memcpy((void *)(uintptr_t)arg, &at, sizeof(at));
-	if (rd)
-		memcpy(&at, (void *)(uintptr_t)arg, sizeof(at));
-	valid = rd && !unprivileged && at.size == sizeof(at) && !(at.flags & ~KSM_AUTOTUNE_ON) &&
-		!at.reserved && (!(at.flags & KSM_AUTOTUNE_ON) ||
-				 (at.target_scan_ms >= 100 && at.max_cpu_permille >= 1 &&
-				  at.max_cpu_permille <= 1000));
+	if (wr) {
+		memcpy(m, &at, sizeof(at));
+		if (rnd(2))	/* a larger struct with zero tail bytes */
+			memset(m + sizeof(at), 0, buf + PG - m - sizeof(at));
+	}
+	valid = rd && !unprivileged;
+	if (rd) {
+		/*
+		 * Judge what the kernel will read: at least the first version
+		 * (24 bytes); beyond what it knows, zero bytes only.
+		 */
+		memcpy(&at, m, sizeof(at));
+		if (at.size < sizeof(at))
+			valid = 0;
+		if (at.size > sizeof(at)) {
+			/* The tail must be zero; beyond our page we cannot tell. */
+			const char *tail = m + sizeof(at);
+			const char *page_end = (const char *)(((uintptr_t)m | (PG - 1)) + 1);
+			uint64_t n = at.size - sizeof(at);
+
+			if (tail + n > page_end) {
+				for (const char *c = tail; c < page_end; c++)
+					if (*c)
+						valid = 0;
+				maybe = valid;
+			} else {
+				for (uint64_t i = 0; i < n; i++)
+					if (tail[i])
+						valid = 0;
+			}
+		}
+		if ((at.flags & ~KSM_AUTOTUNE_ON) || at.reserved ||
+		    ((at.flags & KSM_AUTOTUNE_ON) &&
+		     (at.target_scan_ms < 100 || at.max_cpu_permille < 1 ||
+		      at.max_cpu_permille > 1000)))
+			valid = maybe = 0;
+	}
 	errno = 0;
 	r = ioctl(any_fd(), KSM_SET_AUTOTUNE, arg);
 	judge("SET_AUTOTUNE", KSM_SET_AUTOTUNE, arg, r, errno,
-	      unprivileged ? E(EPERM) : E(EINVAL) | E(EFAULT), valid, pk_name[k]);
+	      unprivileged ? E(EPERM) : E(EINVAL) | E(EFAULT) | E(E2BIG), valid || maybe,
+	      pk_name[k]);
 }
 #endif
 
