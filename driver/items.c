@@ -41,6 +41,8 @@ static struct kmem_cache *ksmdev_item_cache;
  * Private anonymous memory only: file-backed, shared, hugetlb, I/O and PFN
  * mappings, mlocked memory and userfaultfd-armed ranges are skipped (never
  * an error, never merged).
+ *
+ * Return: true if the scanner may merge pages of @vma.
  */
 bool ksmdev_vma_mergeable(struct vm_area_struct *vma)
 {
@@ -61,13 +63,24 @@ bool ksmdev_vma_mergeable(struct vm_area_struct *vma)
 
 /* Zero-page mode (use_zero_pages) records, per region. */
 
+/**
+ * ksmdev_zero_count - count zero-page mappings made or dropped
+ * @region: the region they are in
+ * @delta: how many more (negative: fewer)
+ */
 void ksmdev_zero_count(struct ksmdev_region *region, long delta)
 {
 	ksmdev_global.zero_pages += delta;
 	region->area->stats.zero_pages += delta;
 }
 
-/* Forget that [start, end) of @region was merged into the zero page. */
+/**
+ * ksmdev_zero_forget - forget that part of a region was merged into the
+ * zero page
+ * @region: the region
+ * @start: first address
+ * @end: end address
+ */
 void ksmdev_zero_forget(struct ksmdev_region *region, unsigned long start,
 			unsigned long end)
 {
@@ -104,6 +117,13 @@ static void ksmdev_zero_revalidate(struct ksmdev_region *region, struct mm_struc
 	}
 }
 
+/**
+ * ksmdev_item_get - the tracking item of a page, allocated if new
+ * @region: the region of @addr
+ * @addr: page-aligned address in @region
+ *
+ * Return: the item, or NULL if out of memory.
+ */
 struct ksmdev_item *ksmdev_item_get(struct ksmdev_region *region, unsigned long addr)
 {
 	unsigned long idx = ksmdev_item_index(region, addr);
@@ -136,6 +156,10 @@ static void __ksmdev_item_free(struct ksmdev_item *item)
 	kmem_cache_free(ksmdev_item_cache, item);
 }
 
+/**
+ * ksmdev_item_free - take an item out of its region and the tables, free it
+ * @item: the item; detached from its KSM page first if it maps one
+ */
 void ksmdev_item_free(struct ksmdev_item *item)
 {
 	struct ksmdev_region *region = item->region;
@@ -144,7 +168,12 @@ void ksmdev_item_free(struct ksmdev_item *item)
 	__ksmdev_item_free(item);
 }
 
-/* Free every item of @region: one xarray teardown instead of an erase each. */
+/**
+ * ksmdev_forget_region - free every item and zero-page record of a region
+ * @region: the region, going away
+ *
+ * One xarray teardown instead of an erase per item.
+ */
 void ksmdev_forget_region(struct ksmdev_region *region)
 {
 	struct ksmdev_item *item;
@@ -183,9 +212,14 @@ void ksmdev_forget_range(struct ksmdev_region *region, unsigned long start,
 		ksmdev_item_free(item);
 }
 
-/*
- * The page mapped at @item's address now, with a reference; NULL if none or
- * if it may not be merged.
+/**
+ * ksmdev_item_page - the page mapped at an item's address now
+ * @item: the item
+ *
+ * Takes the mmap_lock of the item's mm for read (none may be held).
+ *
+ * Return: the page with a reference, or NULL if nothing mergeable is
+ * mapped there or the mm is gone.
  */
 struct page *ksmdev_item_page(struct ksmdev_item *item)
 {
@@ -250,12 +284,20 @@ void ksmdev_revalidate_range(struct ksmdev_region *region, unsigned long start,
 	mmput(mm);
 }
 
+/**
+ * ksmdev_items_init - create the items' slab cache
+ *
+ * Return: 0 or -ENOMEM.
+ */
 int ksmdev_items_init(void)
 {
 	ksmdev_item_cache = KMEM_CACHE(ksmdev_item, 0);
 	return ksmdev_item_cache ? 0 : -ENOMEM;
 }
 
+/**
+ * ksmdev_items_exit - destroy the items' slab cache (no item left)
+ */
 void ksmdev_items_exit(void)
 {
 	kmem_cache_destroy(ksmdev_item_cache);

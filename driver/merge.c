@@ -332,6 +332,10 @@ static void ksmdev_merge_pair(struct ksmdev_item *item, struct page *page,
 		ksmdev_item_set_state(cand, KSMDEV_ITEM_NEW);
 }
 
+/**
+ * ksmdev_ctx_unlock - unlock the mm a scan context holds, if any
+ * @ctx: the context; holds no mm and no VMA afterwards
+ */
 void ksmdev_ctx_unlock(struct ksmdev_scan_ctx *ctx)
 {
 	if (ctx->mm) {
@@ -515,9 +519,15 @@ static bool ksmdev_stable_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item 
 	return false;
 }
 
-/*
- * Look at one page of a region; @page carries one reference of ours and
- * its mm is locked in @ctx (this may unlock it).
+/**
+ * ksmdev_cmp_and_merge - look at one page of a region, and merge it if it can
+ * @ctx: the scan context; the page's mm is locked in it (this may unlock it)
+ * @item: the page's tracking item
+ * @page: the page mapped at @item's address, with one reference of ours
+ *
+ * The steps are the file's header: the last KSM page, the stable table,
+ * the unstable table, else a candidate.  @item may be freed (zero-page
+ * mode).  ksmdev_lock held.
  */
 void ksmdev_cmp_and_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
 			  struct page *page)
@@ -598,6 +608,11 @@ void ksmdev_cmp_and_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
 		ksmdev_smart_backoff(item);
 }
 
+/**
+ * ksmdev_merge_init - compute the checksum of an all-zero page
+ *
+ * Return: 0 or -ENOMEM.
+ */
 int ksmdev_merge_init(void)
 {
 	void *zero = (void *)get_zeroed_page(GFP_KERNEL);

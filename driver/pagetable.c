@@ -87,7 +87,13 @@ static pmd_t *ksmdev_find_pmd(struct mm_struct *mm, unsigned long addr,
 	return pmd_offset(pud, addr);
 }
 
-/* The normal page a present PTE maps, or NULL (zero page, special, ...). */
+/**
+ * ksmdev_pte_page - the normal page a PTE maps
+ * @pte: a PTE value
+ *
+ * Return: the page, or NULL if @pte is not present or maps the zero page,
+ * a special or an invalid PFN.
+ */
 struct page *ksmdev_pte_page(pte_t pte)
 {
 	unsigned long pfn;
@@ -181,7 +187,13 @@ struct page *ksmdev_next_page(struct vm_area_struct *vma, unsigned long *addr,
 	return NULL;
 }
 
-/* The PMD of @addr if it maps a page table, else NULL. */
+/**
+ * ksmdev_pte_table - the PMD of an address, if it maps a page table
+ * @mm: the mm
+ * @addr: user address
+ *
+ * Return: the PMD, or NULL if there is none or it maps a huge page.
+ */
 pmd_t *ksmdev_pte_table(struct mm_struct *mm, unsigned long addr)
 {
 	unsigned long skip;
@@ -516,6 +528,8 @@ void ksmdev_replace_page_zero(struct page *page, struct ksmdev_wp *wp)
  * ksmdev_pte_maps_zero - does the PTE of @addr map the zero page?
  * @vma: the VMA of @addr; mmap_lock held for read
  * @addr: user address
+ *
+ * Return: true if the PTE is present and maps the zero page.
  */
 bool ksmdev_pte_maps_zero(struct vm_area_struct *vma, unsigned long addr)
 {

@@ -262,7 +262,11 @@ static void ksmdev_pending_work_fn(struct work_struct *work)
 	mutex_unlock(&ksmdev_lock);
 }
 
-/* After every region is gone: wait for callbacks and frees to finish. */
+/**
+ * ksmdev_notifier_exit - wait for notifier callbacks and frees to finish
+ *
+ * At unload, once every region is gone.
+ */
 void ksmdev_notifier_exit(void)
 {
 	mmu_notifier_synchronize();
@@ -398,6 +402,17 @@ static int ksmdev_region_unmerge_destroy(struct ksmdev_region *region)
 	return 0;
 }
 
+/**
+ * ksmdev_region_remove - unmerge and destroy the caller's region at @start
+ * @area: the area it is registered on
+ * @start: the region's start address
+ *
+ * Events the notifier queued are applied first, so that the regions of an
+ * exited mm are gone.
+ *
+ * Return: 0; -ENOENT if @area has no region of current->mm at @start;
+ * or the error of ksmdev_unmerge_range() (the region stays).
+ */
 long ksmdev_region_remove(struct ksmdev_area *area, unsigned long start)
 {
 	struct ksmdev_region *region;

@@ -353,14 +353,17 @@ static int ksmdev_scan_thread(void *unused)
 /**
  * ksmdev_own_context - is the current task working for the driver?
  *
- * True in the scanner thread and in a task unmerging a region: mmu
- * notifier events they cause need no revalidation.
+ * Return: true in the scanner thread and in a task unmerging a region:
+ * mmu notifier events they cause need no revalidation.
  */
 bool ksmdev_own_context(void)
 {
 	return current == ksmdev_thread || current == READ_ONCE(ksmdev_unmerge_task);
 }
 
+/**
+ * ksmdev_scan_wake - wake the scanner: a setting changed, or a region came
+ */
 void ksmdev_scan_wake(void)
 {
 	wake_up_interruptible(&ksmdev_thread_wait);
@@ -460,6 +463,11 @@ out:
 	return err;
 }
 
+/**
+ * ksmdev_scan_init - set up the tables and items and start the scanner
+ *
+ * Return: 0 or a negative errno.
+ */
 int ksmdev_scan_init(void)
 {
 	int err;
@@ -486,6 +494,11 @@ out_items:
 	return err;
 }
 
+/**
+ * ksmdev_scan_exit - stop the scanner and free what ksmdev_scan_init() set up
+ *
+ * At unload, once every region is gone.
+ */
 void ksmdev_scan_exit(void)
 {
 	kthread_stop(ksmdev_thread);

@@ -16,6 +16,14 @@
 #include "ksmdev.h"
 #include "compat.h"
 
+/**
+ * ksmdev_fill_stats - a snapshot of counters, as KSM_GET_STATS returns it
+ * @st: out: every field (size not set)
+ * @c: the counters: ksmdev_global or an area's
+ * @global: whether @c is global (the driver-wide fields are filled then)
+ *
+ * Read without ksmdev_lock, word by word.
+ */
 void ksmdev_fill_stats(struct ksm_stats *st, const struct ksmdev_counters *c,
 		       bool global)
 {
@@ -131,6 +139,11 @@ static const struct attribute_group ksmdev_attr_group = {
 
 static struct kobject *ksmdev_kobj;
 
+/**
+ * ksmdev_sysfs_init - create /sys/kernel/mm/ksmdev
+ *
+ * Return: 0 or a negative errno.
+ */
 int ksmdev_sysfs_init(void)
 {
 	int err;
@@ -144,6 +157,9 @@ int ksmdev_sysfs_init(void)
 	return err;
 }
 
+/**
+ * ksmdev_sysfs_exit - remove /sys/kernel/mm/ksmdev
+ */
 void ksmdev_sysfs_exit(void)
 {
 	kobject_put(ksmdev_kobj);

@@ -81,6 +81,14 @@ static void ksmdev_item_count(struct ksmdev_item *item, int delta)
 	}
 }
 
+/**
+ * ksmdev_item_set_state - move an item to another state, counting it
+ * @item: the item
+ * @state: its new state
+ *
+ * The global and area counters of pages unshared, volatile and merged
+ * follow the item's state.
+ */
 void ksmdev_item_set_state(struct ksmdev_item *item, enum ksmdev_item_state state)
 {
 	ksmdev_item_count(item, -1);
@@ -118,6 +126,10 @@ static unsigned int ksmdev_table_bits(unsigned long entries)
 	return clamp_t(unsigned int, bits, KSMDEV_TABLE_MIN_BITS, KSMDEV_TABLE_MAX_BITS);
 }
 
+/**
+ * ksmdev_unstable_unhash - take an item out of the unstable table, if in it
+ * @item: the item
+ */
 void ksmdev_unstable_unhash(struct ksmdev_item *item)
 {
 	if (item->hashed) {
@@ -126,6 +138,10 @@ void ksmdev_unstable_unhash(struct ksmdev_item *item)
 	}
 }
 
+/**
+ * ksmdev_unstable_insert - make an item a candidate of this pass
+ * @item: the item, under its current checksum; not in the table
+ */
 void ksmdev_unstable_insert(struct ksmdev_item *item)
 {
 	hlist_add_head(&item->unode, ksmdev_bucket(&ksmdev_unstable_table, item->checksum,
@@ -135,7 +151,12 @@ void ksmdev_unstable_insert(struct ksmdev_item *item)
 	ksmdev_item_set_state(item, KSMDEV_ITEM_UNSTABLE);
 }
 
-/* Empty the unstable table and size it for the coming pass. */
+/**
+ * ksmdev_unstable_reset - empty the unstable table for a new pass
+ *
+ * It is sized for the number of items tracked now; if that allocation
+ * fails the old buckets stay.
+ */
 void ksmdev_unstable_reset(void)
 {
 	struct ksmdev_table *t = &ksmdev_unstable_table;
@@ -159,7 +180,12 @@ void ksmdev_unstable_reset(void)
 	}
 }
 
-/* Grow the stable table when it gets crowded. */
+/**
+ * ksmdev_stable_resize - grow the stable table when it gets crowded
+ *
+ * Called at the start of a pass; if the allocation fails the table keeps
+ * its size.
+ */
 void ksmdev_stable_resize(void)
 {
 	struct ksmdev_table *t = &ksmdev_stable_table, old = *t;
@@ -181,6 +207,14 @@ void ksmdev_stable_resize(void)
 	kvfree(old.buckets);
 }
 
+/**
+ * ksmdev_stable_find_kpage - the stable node of a KSM page
+ * @sum: the page's checksum
+ * @domain: the merge domain asked about
+ * @kpage: the page, found mapped (a fork or mremap of one of ours)
+ *
+ * Return: the node, or NULL if @kpage is not ours in @domain.
+ */
 struct ksmdev_stable *ksmdev_stable_find_kpage(u64 sum, u64 domain,
 					       struct page *kpage)
 {
@@ -192,6 +226,15 @@ struct ksmdev_stable *ksmdev_stable_find_kpage(u64 sum, u64 domain,
 	return NULL;
 }
 
+/**
+ * ksmdev_stable_new - a stable node for a new KSM page
+ * @kpage: the KSM page; the node takes over the caller's reference
+ * @sum: its checksum (of what it holds: it never changes)
+ * @domain: its merge domain
+ *
+ * Return: the node, with no items yet, in the stable table; NULL if out of
+ * memory.
+ */
 struct ksmdev_stable *ksmdev_stable_new(struct page *kpage, u64 sum, u64 domain)
 {
 	struct ksmdev_stable *node = kmem_cache_zalloc(ksmdev_stable_cache, GFP_KERNEL);
@@ -222,13 +265,23 @@ struct ksmdev_stable *ksmdev_stable_new(struct page *kpage, u64 sum, u64 domain)
 struct ksmdev_stable *ksmdev_recent;
 bool ksmdev_recent_run;
 
-/* @node just got a merge: the scanner's first guess for the next page. */
+/**
+ * ksmdev_recent_set - @node just got a merge: the scanner's first guess for
+ * the next page
+ * @node: the stable node
+ */
 void ksmdev_recent_set(struct ksmdev_stable *node)
 {
 	ksmdev_recent = node;
 	ksmdev_recent_run = true;
 }
 
+/**
+ * ksmdev_stable_free - release a KSM page that no item maps any more
+ * @node: the node, with no items
+ *
+ * Our reference goes; mappings we do not track keep the page alive.
+ */
 void ksmdev_stable_free(struct ksmdev_stable *node)
 {
 	if (ksmdev_recent == node) {
@@ -242,6 +295,13 @@ void ksmdev_stable_free(struct ksmdev_stable *node)
 	kmem_cache_free(ksmdev_stable_cache, node);
 }
 
+/**
+ * ksmdev_stable_attach - record that an item maps a KSM page now
+ * @node: the KSM page's node
+ * @item: the item, out of the unstable table afterwards
+ *
+ * The first item of a node counts the page in its area's pages_shared.
+ */
 void ksmdev_stable_attach(struct ksmdev_stable *node, struct ksmdev_item *item)
 {
 	ksmdev_unstable_unhash(item);
@@ -253,6 +313,13 @@ void ksmdev_stable_attach(struct ksmdev_stable *node, struct ksmdev_item *item)
 	ksmdev_item_set_state(item, KSMDEV_ITEM_STABLE);
 }
 
+/**
+ * ksmdev_stable_detach - record that an item no longer maps its KSM page
+ * @item: the item (a new one again)
+ *
+ * The page's pages_shared moves to the area of the next item; the page is
+ * released with its last item.
+ */
 void ksmdev_stable_detach(struct ksmdev_item *item)
 {
 	struct ksmdev_stable *node = item->stable;
@@ -272,19 +339,39 @@ void ksmdev_stable_detach(struct ksmdev_item *item)
 		ksmdev_stable_free(node);
 }
 
-/* The bucket of the stable table for @sum in @domain. */
+/**
+ * ksmdev_stable_bucket - the stable table's bucket for a checksum
+ * @sum: the checksum
+ * @domain: the merge domain
+ *
+ * Return: the bucket; its nodes still need their checksum and domain
+ * compared.
+ */
 struct hlist_head *ksmdev_stable_bucket(u64 sum, u64 domain)
 {
 	return ksmdev_bucket(&ksmdev_stable_table, sum, domain);
 }
 
-/* The bucket of the unstable table for @sum in @domain. */
+/**
+ * ksmdev_unstable_bucket - the unstable table's bucket for a checksum
+ * @sum: the checksum
+ * @domain: the merge domain
+ *
+ * Return: the bucket; its items still need their checksum and domain
+ * compared.
+ */
 struct hlist_head *ksmdev_unstable_bucket(u64 sum, u64 domain)
 {
 	return ksmdev_bucket(&ksmdev_unstable_table, sum, domain);
 }
 
-/* Is there an unstable candidate with @item's checksum? */
+/**
+ * ksmdev_unstable_has_candidate - is there a candidate with an item's checksum?
+ * @item: the item, under its current checksum
+ *
+ * Return: whether another item of its domain has that checksum in the
+ * unstable table.
+ */
 bool ksmdev_unstable_has_candidate(struct ksmdev_item *item)
 {
 	struct ksmdev_item *cand;
@@ -299,6 +386,11 @@ bool ksmdev_unstable_has_candidate(struct ksmdev_item *item)
 	return false;
 }
 
+/**
+ * ksmdev_tables_init - allocate both tables and the stable nodes' cache
+ *
+ * Return: 0 or -ENOMEM.
+ */
 int ksmdev_tables_init(void)
 {
 	ksmdev_stable_cache = KMEM_CACHE(ksmdev_stable, 0);
@@ -315,6 +407,9 @@ fail:
 	return -ENOMEM;
 }
 
+/**
+ * ksmdev_tables_exit - free the tables (no item or KSM page left)
+ */
 void ksmdev_tables_exit(void)
 {
 	WARN_ON(ksmdev_nr_items || ksmdev_nr_stable);
