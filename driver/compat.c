@@ -5,10 +5,10 @@
  *
  * Resolution: kallsyms_lookup_name() is not exported since Linux 5.7, but a
  * kprobe on it yields its address; through it every symbol in
- * ksmdev_symbols[] is looked up once, in ksmdev_compat_init(), before the device
- * exists.  A missing symbol fails the load with a message naming it.  On
- * CPUs with indirect branch tracking an entry point without ENDBR cannot be
- * called through a pointer, so such a symbol counts as missing too.
+ * ksmdev_symbols[] is looked up once, in ksmdev_compat_init(), before the
+ * device exists.  A missing symbol fails the load with a message naming it.
+ * On CPUs with indirect branch tracking an entry point without ENDBR cannot
+ * be called through a pointer, so such a symbol counts as missing too.
  *
  * Locking: none of its own; callers hold what each primitive documents.
  */

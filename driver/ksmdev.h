@@ -41,7 +41,8 @@
  * mmu_notifier_get()) -> page lock -> page-table lock.  ksmdev_pending_lock
  * is innermost: nothing is taken under it, and it is taken inside whatever
  * the core mm holds when it calls a notifier (mmap_lock, rmap locks, a
- * page lock), and inside ksmdev_lock.  Only one mm's mmap_lock is ever held at a time.
+ * page lock), and inside ksmdev_lock.  Only one mm's mmap_lock is ever
+ * held at a time.
  * Where a function requires a lock, it says so with lockdep_assert_held()
  * or ksmdev_mmap_assert_locked() (compat.h), which a PROVE_LOCKING kernel
  * checks.
@@ -177,7 +178,7 @@ struct page *ksmdev_pte_page(pte_t pte);
 pmd_t *ksmdev_pte_table(struct mm_struct *mm, unsigned long addr);
 struct page *ksmdev_next_page(struct vm_area_struct *vma, unsigned long *addr,
 			      unsigned long end);
-/* Between ksmdev_page_wrprotect() and ksmdev_replace_page()/ksmdev_page_wrprotect_undo(). */
+/* Between ksmdev_page_wrprotect() and ksmdev_replace_page() or _undo(). */
 struct ksmdev_wp {
 	struct mmu_notifier_range range;
 	struct vm_area_struct *vma;

@@ -9,25 +9,25 @@
  * 2009 driver and today's mm/ksm.c, but under one page-table lock and one
  * TLB flush:
  *
- *   ksmdev_page_wrprotect(): under the page-table lock, clear the PTE and flush it
- *   from every TLB, then check that nobody but its mappings and our own
- *   reference holds the page (GUP pins, O_DIRECT in flight); if somebody
+ *   ksmdev_page_wrprotect(): under the page-table lock, clear the PTE and
+ *   flush it from every TLB, then check that nobody but its mappings and our
+ *   own reference holds the page (GUP pins, O_DIRECT in flight); if somebody
  *   does, put the PTE back and give up.  From now on the contents cannot
  *   change: no PTE maps the page writable anywhere.
  *
  *   The caller compares the page with the KSM page, still under the lock.
  *
- *   ksmdev_replace_page(): point the PTE at the KSM page (read-only), move the
- *   rmap and RSS accounting from the anonymous page to the KSM page and
+ *   ksmdev_replace_page(): point the PTE at the KSM page (read-only), move
+ *   the rmap and RSS accounting from the anonymous page to the KSM page and
  *   drop the anonymous page.  Or ksmdev_page_wrprotect_undo(): the contents
  *   differed, put the old PTE back.
  *
- * mm/ksm.c write-protects and unlocks in between, because it compares
- * pages it may have to wait for; our comparison is a bounded 4 KiB memcmp,
- * so holding the PTE lock saves the second flush and the second walk.
- * ksmdev_page_wrprotect_batch() and ksmdev_replace_page_batch() do the same for up to
- * KSMDEV_MERGE_BATCH consecutive pages of one page table: every PTE is
- * cleared, then one TLB flush covers them all before any is compared.
+ * mm/ksm.c write-protects and unlocks in between, because it compares pages
+ * it may have to wait for; our comparison is a bounded 4 KiB memcmp, so
+ * holding the PTE lock saves the second flush and the second walk.
+ * ksmdev_page_wrprotect_batch() and ksmdev_replace_page_batch() do the same
+ * for up to KSMDEV_MERGE_BATCH consecutive pages of one page table: every PTE
+ * is cleared, then one TLB flush covers them all before any is compared.
  *
  * KSM pages are kernel pages mapped with file rmap accounting, never
  * anonymous: a later write fault takes the normal copy-on-write path for a
@@ -42,9 +42,10 @@
  * recognises these ranges by their owner (&ksmdev_notifier_owner).
  *
  * Locking: callers hold mmap_lock of the mm (read) and a reference on the
- * page; ksmdev_page_wrprotect() and ksmdev_replace_page() also want the page locked.
- * Between ksmdev_page_wrprotect() and ksmdev_replace_page()/ksmdev_page_wrprotect_undo() the
- * page-table spinlock is held: nothing in between may sleep.
+ * page; ksmdev_page_wrprotect() and ksmdev_replace_page() also want the page
+ * locked.  Between ksmdev_page_wrprotect() and
+ * ksmdev_replace_page()/ksmdev_page_wrprotect_undo() the page-table spinlock
+ * is held: nothing in between may sleep.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -215,7 +216,8 @@ pmd_t *ksmdev_pte_table(struct mm_struct *mm, unsigned long addr)
  * @addr: user address mapping @page
  * @page: a small anonymous page, locked, with one reference held by the
  *        caller besides those of its mappings
- * @wp: out: the state ksmdev_replace_page() or ksmdev_page_wrprotect_undo() needs
+ * @wp: out: the state ksmdev_replace_page() or ksmdev_page_wrprotect_undo()
+ *      needs
  *
  * Opens an mmu-notifier range, takes the page-table lock, clears the PTE
  * and flushes it from every TLB, and only then checks the reference count,
@@ -275,7 +277,8 @@ out_mn:
 }
 
 /**
- * ksmdev_page_wrprotect_undo - put back the PTE ksmdev_page_wrprotect() took away
+ * ksmdev_page_wrprotect_undo - put back the PTE ksmdev_page_wrprotect() took
+ * away
  * @wp: the state of a successful ksmdev_page_wrprotect()
  *
  * The page is mapped again exactly as before; the lock and the notifier
@@ -318,7 +321,8 @@ static void ksmdev_install_kpage(struct vm_area_struct *vma, unsigned long addr,
 }
 
 /**
- * ksmdev_replace_page - map the KSM page @kpage where ksmdev_page_wrprotect() took @page
+ * ksmdev_replace_page - map the KSM page @kpage where ksmdev_page_wrprotect()
+ * took @page
  * @page: the anonymous page, locked; same contents as @kpage (compared by
  *        the caller after ksmdev_page_wrprotect())
  * @kpage: the KSM page
@@ -387,8 +391,8 @@ int ksmdev_gather_run(struct vm_area_struct *vma, unsigned long addr,
 }
 
 /**
- * ksmdev_page_wrprotect_batch - ksmdev_page_wrprotect() for consecutive pages of one
- * page table, with one notifier range, one lock and one TLB flush
+ * ksmdev_page_wrprotect_batch - ksmdev_page_wrprotect() for consecutive pages
+ * of one page table, with one notifier range, one lock and one TLB flush
  * @vma: the VMA; mmap_lock held for read
  * @addr: the address of @pages[0]; @pages[i] is at @addr + i * PAGE_SIZE
  * @pages: small anonymous pages, each locked, with one reference held by
@@ -399,9 +403,9 @@ int ksmdev_gather_run(struct vm_area_struct *vma, unsigned long addr,
  *
  * Every PTE that still maps its page is cleared, then all are flushed
  * from every TLB at once, and only then are reference counts checked (as
- * ksmdev_page_wrprotect() does, for lockless GUP); a page someone else holds gets
- * its PTE back at once.  The caller compares the held pages, still under
- * the lock, and calls ksmdev_replace_page_batch().
+ * ksmdev_page_wrprotect() does, for lockless GUP); a page someone else
+ * holds gets its PTE back at once.  The caller compares the held pages,
+ * still under the lock, and calls ksmdev_replace_page_batch().
  *
  * Return: 0 with the page-table lock held; -EFAULT (nothing held) if
  * the page table is gone, -EINVAL if the pages are not in one table.
@@ -497,8 +501,10 @@ int ksmdev_replace_page_batch(struct page **pages, struct page *kpage,
 }
 
 /**
- * ksmdev_replace_page_zero - map the zero page where ksmdev_page_wrprotect() took @page
- * @page: the anonymous page, locked, found all zero after ksmdev_page_wrprotect()
+ * ksmdev_replace_page_zero - map the zero page where ksmdev_page_wrprotect()
+ * took @page
+ * @page: the anonymous page, locked, found all zero after
+ *        ksmdev_page_wrprotect()
  * @wp: the state of a successful ksmdev_page_wrprotect()
  *
  * Zero-page mode: no KSM page is needed for zeroes.  The PTE becomes a

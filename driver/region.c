@@ -53,7 +53,7 @@ unsigned int ksmdev_regions_per_fd = 1024;
 module_param_named(regions_per_fd, ksmdev_regions_per_fd, uint, 0444);
 MODULE_PARM_DESC(regions_per_fd, "regions one SMA may hold (default 1024)");
 
-/* ------------------------------------------------------------ mm slot, notifier */
+/* ------------------------------------------------------------ notifier */
 
 static DEFINE_SPINLOCK(ksmdev_pending_lock);
 static LIST_HEAD(ksmdev_pending_slots);
