@@ -6,7 +6,7 @@
 # tests/kmod/ in build/kmod/<abi>/test/ (`make kmods`, and the guest runs).
 # Included by the top-level Makefile.
 
-.PHONY: module sparse kmods
+.PHONY: module sparse kmods driver-check
 
 ## KDIR: the headers `make module` builds against (the running kernel's, else 6.1's)
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
@@ -47,9 +47,22 @@ kmods: ## ksmdev.ko and the test modules per KSMDEV_KERNELS kernel (build/kmod/)
 $(BUILD)/kmod/%/ksmdev.ko: $(DRIVER_SRCS) include/uapi/linux/ksmdev.h $(TEST_KMOD_SRCS)
 	@mkdir -p $(dir $@)/test
 	@rm -f $(dir $@)*.mod.c
+	@# A source file that went away (moved, split) leaves its link and object.
+	@find $(dir $@) -maxdepth 1 -name '*.[ch]' -xtype l -delete
+	@for o in $(dir $@)*.o; do case $$o in *ksmdev.o|*.mod.o) continue ;; esac; \
+		[ -e $${o%.o}.c ] || rm -f $$o; done
 	@ln -sf $(addprefix $(TOP)/,$(DRIVER_SRCS)) $(dir $@)
 	$(call kbuild,$(call kdir_of,$*),$(dir $@)) -s modules
 ifneq ($(wildcard tests/kmod/Kbuild),)
 	@ln -sf $(addprefix $(TOP)/,$(TEST_KMOD_SRCS)) $(dir $@)test/
 	$(call kbuild,$(call kdir_of,$*),$(dir $@)test) -s modules
 endif
+
+# The driver's own structure, on each test kernel's build: every symbol
+# carries the ksmdev_ prefix, and the files form the layers ksmdev.h lists.
+driver-check: kmods ## check the built driver's symbol prefix and file layering
+	@for s in $(KSMDEV_KERNELS); do \
+		abi=$$(cat $(KSMDEV_CACHE)/kernels/$$s.abi) || exit 1; \
+		KDIR=$(call kdir_of,$$abi) driver/check-symbols.sh $(BUILD)/kmod/$$abi/ksmdev.ko || exit 1; \
+		driver/check-layers.sh $(BUILD)/kmod/$$abi || exit 1; \
+	done

@@ -31,9 +31,10 @@ setup: ## install the build's packages, fetch the test kernels into KSMDEV_CACHE
 # host's / and runs the programs where the build put them.
 guest-build: lib examples ksmctl preload guest-tests ## everything a guest run uses but the module
 
-check: setup ## setup, build, unit tests, package checks, guest tests on each kernel
+check: setup ## setup, build, unit tests, driver checks, package checks, guest tests on each kernel
 	@$(MAKE) -s userspace
 	@$(MAKE) -s unit-check
+	@$(MAKE) -s driver-check
 	@$(MAKE) -s package-check
 	@$(MAKE) -s vm-check
 
