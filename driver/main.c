@@ -218,13 +218,21 @@ static_assert(KSMDEV_AUTOTUNE_SIZE_VER0 <= sizeof(struct ksm_autotune));
  * @min: the size of the struct's first version
  * @size: out: the caller's size
  *
- * Return: 0, -EFAULT, or -EINVAL if the size is below @min.
+ * A size above a page is refused, as clone3() and openat2() refuse it:
+ * copy_struct_from_user() reads every byte beyond ours to see that it is
+ * zero, and a caller must not make an ioctl read up to 4 GiB of its
+ * memory in one loop that never reschedules.
+ *
+ * Return: 0, -EFAULT, -EINVAL if the size is below @min, or -E2BIG if it
+ * is above PAGE_SIZE.
  */
 static int ksmdev_struct_size(const void __user *uarg, u32 min, u32 *size)
 {
 	if (get_user(*size, (const u32 __user *)uarg))
 		return -EFAULT;
-	return *size < min ? -EINVAL : 0;
+	if (*size < min)
+		return -EINVAL;
+	return *size > PAGE_SIZE ? -E2BIG : 0;
 }
 
 static long ksmdev_create_area_params(void __user *uarg)

@@ -121,7 +121,7 @@ struct ksm_area_list {
  * @size is sizeof(struct ksm_area_params) as the caller's header has it:
  * at least 16 (through @domain), else EINVAL; a larger struct from a newer
  * header is accepted if every byte beyond what the driver knows is zero,
- * else E2BIG.
+ * else E2BIG; above 4096 bytes (a page), E2BIG.
  */
 #define KSM_AREA_USER_DOMAIN	(1U << 0)
 
@@ -141,7 +141,8 @@ struct ksm_area_params {
  *
  * KSM_SET_AUTOTUNE reads @size bytes: at least 24 (this first version),
  * else EINVAL; a larger struct from a newer header is accepted if every
- * byte beyond what the driver knows is zero, else E2BIG.  KSM_GET_AUTOTUNE
+ * byte beyond what the driver knows is zero, else E2BIG; above a page,
+ * E2BIG.  KSM_GET_AUTOTUNE
  * writes sizeof(struct ksm_autotune) as the driver knows it, @size
  * included.
  */

@@ -5,9 +5,7 @@
  * from what a full scan costs on this machine), and keeps its CPU
  * share near the budget when the budget is the tighter bound; its choice
  * is visible in KSM_GET_INFO_KTHREAD and the stats.  Only root may set it.
- * struct ksm_autotune is extensible by its size field: a size below the
- * first version's 24 bytes is EINVAL, a larger struct is accepted when the
- * bytes the driver does not know are zero and refused with E2BIG when not.
+ * (The size rules of struct ksm_autotune: struct_size_rules.)
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -25,60 +23,6 @@ static void autotune(int dev, __u32 flags, __u32 target, __u32 permille)
 
 	ktest_assert(ioctl(dev, KSM_SET_AUTOTUNE, &at) == 0, "KSM_SET_AUTOTUNE: %s",
 		     strerror(errno));
-}
-
-/* KSM_SET_AUTOTUNE of @size bytes at @at; -errno or 0. */
-static int set_sized(int dev, void *at, __u32 size)
-{
-	((struct ksm_autotune *)at)->size = size;
-	return ioctl(dev, KSM_SET_AUTOTUNE, at) ? -errno : 0;
-}
-
-static void autotune_sizes(int dev)
-{
-	char *page = ktest_map(1);
-	struct ksm_autotune *at = (struct ksm_autotune *)page, got;
-	const __u32 sizes_small[] = { 0, 8, 16, sizeof(*at) - 1 };
-	int rc;
-
-	memset(page, 0, KTEST_PAGE);
-	at->flags = KSM_AUTOTUNE_ON;
-	at->target_scan_ms = 500;
-	at->max_cpu_permille = 100;
-	for (unsigned int i = 0; i < sizeof(sizes_small) / sizeof(sizes_small[0]); i++) {
-		rc = set_sized(dev, at, sizes_small[i]);
-		ktest_assert(rc == -EINVAL, "size %u: %s, want EINVAL", sizes_small[i],
-			     strerror(-rc));
-	}
-	/* A newer program's struct: zero bytes beyond ours are fine. */
-	rc = set_sized(dev, at, sizeof(*at) + 16);
-	ktest_assert(rc == 0, "size %zu, zero tail: %s", sizeof(*at) + 16, strerror(-rc));
-	rc = set_sized(dev, at, KTEST_PAGE);
-	ktest_assert(rc == 0, "size %lu, zero tail: %s", KTEST_PAGE, strerror(-rc));
-	memset(&got, 0, sizeof(got));
-	ktest_assert(ioctl(dev, KSM_GET_AUTOTUNE, &got) == 0 && got.flags == KSM_AUTOTUNE_ON &&
-		     got.target_scan_ms == 500 && got.max_cpu_permille == 100 &&
-		     got.size == sizeof(got),
-		     "GET_AUTOTUNE after a larger SET: size %u flags %#x target %u permille %u",
-		     got.size, got.flags, got.target_scan_ms, got.max_cpu_permille);
-	/* ... but not what we would have to ignore. */
-	at->flags = 0;
-	page[sizeof(*at) + 3] = 1;
-	rc = set_sized(dev, at, sizeof(*at) + 16);
-	ktest_assert(rc == -E2BIG, "size %zu, nonzero tail: %s, want E2BIG", sizeof(*at) + 16,
-		     strerror(-rc));
-	page[sizeof(*at) + 3] = 0;
-	page[KTEST_PAGE - 1] = 0x80;
-	rc = set_sized(dev, at, KTEST_PAGE);
-	ktest_assert(rc == -E2BIG, "size %lu, nonzero last byte: %s, want E2BIG", KTEST_PAGE,
-		     strerror(-rc));
-	ktest_assert(ioctl(dev, KSM_GET_AUTOTUNE, &got) == 0 && got.flags == KSM_AUTOTUNE_ON,
-		     "a refused SET turned auto-tuning off");
-	/* Exactly the first version, off again. */
-	rc = set_sized(dev, at, sizeof(*at));
-	ktest_assert(rc == 0, "size %zu: %s", sizeof(*at), strerror(-rc));
-	ktest_assert(ioctl(dev, KSM_GET_AUTOTUNE, &got) == 0 && got.flags == 0, "still on");
-	munmap(page, KTEST_PAGE);
 }
 
 static unsigned int batch(int dev)
@@ -143,7 +87,6 @@ int main(void)
 	at.max_cpu_permille = 1001;
 	ktest_assert(ioctl(dev, KSM_SET_AUTOTUNE, &at) == -1 && errno == EINVAL,
 		     "1001 permille accepted");
-	autotune_sizes(dev);
 
 	/* Every page costs a visit: no smart-scan back-off in this test. */
 	ktest_assert(system("echo 0 > /sys/module/ksmdev/parameters/smart_scan") == 0,
