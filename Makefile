@@ -51,7 +51,7 @@ DESTDIR    ?=
 
 .PHONY: all userspace help clean
 
-all: module userspace ## the driver for KDIR, the library, tools and tests
+all: userspace module-if-headers ## the library, tools and tests; the driver where KDIR has headers
 
 include lib/lib.mk
 include examples/examples.mk

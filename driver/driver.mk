@@ -6,7 +6,7 @@
 # tests/kmod/ in build/kmod/<abi>/test/ (`make kmods`, and the guest runs).
 # Included by the top-level Makefile.
 
-.PHONY: module sparse kmods driver-check
+.PHONY: module module-if-headers sparse kmods driver-check
 
 ## KDIR: the headers `make module` builds against (the running kernel's, else 6.1's)
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
@@ -33,6 +33,17 @@ module: ## driver/ksmdev.ko, in place, against exactly KDIR
 	@test -f $(KDIR)/Makefile || { echo "make: no kernel headers at KDIR=$(KDIR);" \
 		"install linux-headers-\$$(uname -r) or run tools/rig/setup.sh" >&2; exit 1; }
 	$(call kbuild,$(KDIR),$(TOP)/driver) modules
+
+# What plain `make` does: the module where there are headers to build it
+# against, else a word on what was skipped and how to build it.
+module-if-headers:
+ifneq ($(wildcard $(KDIR)/Makefile),)
+	@$(MAKE) -s module
+else
+	@echo "make: skipped driver/ksmdev.ko: no kernel headers at KDIR=$(KDIR)." >&2
+	@echo "make:   for this kernel: apt-get install linux-headers-$$(uname -r), then make module;" >&2
+	@echo "make:   for the test kernels: make setup, then make kmods (or make check)." >&2
+endif
 
 sparse: ## the driver under sparse (C=2), against KDIR
 	$(call kbuild,$(KDIR),$(TOP)/driver) C=2 modules
