@@ -14,13 +14,6 @@
 #define NPAGES	20
 #define HALF	(NPAGES / 2)
 
-static void expect_zero(const char *what, const char *p, unsigned long npages)
-{
-	for (unsigned long i = 0; i < npages * KTEST_PAGE; i++)
-		if (p[i])
-			ktest_fail("%s: byte %lu is %#x, want 0", what, i, (unsigned char)p[i]);
-}
-
 int main(void)
 {
 	int dev = ktest_open_dev();
@@ -46,7 +39,7 @@ int main(void)
 	for (int i = 0; i < HALF; i++)
 		ktest_assert(ktest_pfn(p + i * KTEST_PAGE) != kpfn,
 			     "dropped page %d still maps the KSM page", i);
-	expect_zero("dropped half", p, HALF);
+	ktest_expect_zero("dropped half", p, HALF);
 	ktest_assert(ktest_expect_same_pfn("kept half", hi, HALF) == kpfn, "kept half moved");
 	ktest_check_pages("kept half", hi, HALF, 1, 0);
 
@@ -59,7 +52,7 @@ int main(void)
 	ktest_expect_stats("area after dontneed", &st, 1, HALF - 1, HALF, 1);
 	ktest_check_pages("rewritten pages", p, HALF / 2, 500, 1);
 	ktest_expect_distinct_pfns("rewritten pages", p, HALF / 2);
-	expect_zero("dropped, not rewritten", p + HALF / 2 * KTEST_PAGE, HALF - HALF / 2);
+	ktest_expect_zero("dropped, not rewritten", p + HALF / 2 * KTEST_PAGE, HALF - HALF / 2);
 	ktest_assert(ktest_expect_same_pfn("kept half later", hi, HALF) == kpfn,
 		     "kept half moved");
 	ktest_check_pages("kept half later", hi, HALF, 1, 0);
@@ -71,7 +64,7 @@ int main(void)
 	ktest_wait_global(dev, 0, 0, 1, 5000);
 	ktest_area_stats(sma, &st);
 	ktest_expect_stats("area after dropping all merged", &st, 0, 0, 0, 1);
-	expect_zero("upper half dropped", hi, HALF);
+	ktest_expect_zero("upper half dropped", hi, HALF);
 
 	/* The region is still registered: identical contents merge again. */
 	ktest_fill_pages(hi, HALF, 1, 0);

@@ -17,13 +17,6 @@
 #define NUNIQ	5
 #define NPAGES	(NZERO + NREAD + NNONE + NUNIQ)
 
-static void expect_zero(const char *what, const char *p, unsigned long npages)
-{
-	for (unsigned long i = 0; i < npages * KTEST_PAGE; i++)
-		if (p[i])
-			ktest_fail("%s: byte %lu is %#x, want 0", what, i, (unsigned char)p[i]);
-}
-
 int main(void)
 {
 	int dev = ktest_open_dev();
@@ -53,8 +46,8 @@ int main(void)
 	ktest_expect_stats("area", &a, 1, NZERO - 1, NZERO, 1);
 
 	kpfn = ktest_expect_same_pfn("zeroed pages", p, NZERO);
-	expect_zero("zeroed pages after merging", p, NZERO);
-	expect_zero("read-only pages after merging", rd, NREAD + NNONE);
+	ktest_expect_zero("zeroed pages after merging", p, NZERO);
+	ktest_expect_zero("read-only pages after merging", rd, NREAD + NNONE);
 	ktest_check_pages("unique pages", uniq, NUNIQ, 100, 1);
 	ktest_expect_distinct_pfns("unique pages", uniq, NUNIQ);
 
@@ -63,7 +56,7 @@ int main(void)
 	ktest_assert(ktest_pfn(p + 3 * KTEST_PAGE) != kpfn, "write did not copy");
 	ktest_assert(p[3 * KTEST_PAGE + 5] == 42, "write lost");
 	p[3 * KTEST_PAGE + 5] = 0;
-	expect_zero("zeroed pages after a write", p, NZERO);
+	ktest_expect_zero("zeroed pages after a write", p, NZERO);
 	ktest_assert(ktest_pfn(p) == kpfn && ktest_pfn(p + 9 * KTEST_PAGE) == kpfn,
 		     "other zeroed pages moved off the KSM page");
 

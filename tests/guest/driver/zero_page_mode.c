@@ -21,12 +21,6 @@ static void set_zero_pages(const char *v)
 	ktest_assert(system(cmd) == 0, "set use_zero_pages");
 }
 
-static void expect_zero(const char *what, const char *p, unsigned long n)
-{
-	for (unsigned long i = 0; i < n * KTEST_PAGE; i++)
-		ktest_assert(!p[i], "%s: byte %lu is %d", what, i, p[i]);
-}
-
 int main(void)
 {
 	int dev = ktest_open_dev(), sma = ktest_create_area(dev);
@@ -55,7 +49,7 @@ int main(void)
 	for (int i = 0; i < NZERO; i++)
 		ktest_assert(ktest_pfn(z + i * KTEST_PAGE) == zero_pfn,
 			     "page %d not on the zero page", i);
-	expect_zero("zero-mapped", z, NZERO);
+	ktest_expect_zero("zero-mapped", z, NZERO);
 	ktest_check_pages("data", d, NDATA, 5, 0);
 	ktest_assert(ktest_sysfs_stat("zero_pages") == NZERO, "sysfs zero_pages");
 
@@ -75,7 +69,7 @@ int main(void)
 		ktest_assert(ktest_pfn(z + i * KTEST_PAGE) != zero_pfn,
 			     "page %d still on the zero page after remove", i);
 	ktest_expect_distinct_pfns("after remove", z, NZERO);
-	expect_zero("after remove", z, NZERO);
+	ktest_expect_zero("after remove", z, NZERO);
 	ktest_global_stats(dev, &st);
 	ktest_assert(st.zero_pages == 0, "zero_pages %llu after remove",
 		     (unsigned long long)st.zero_pages);

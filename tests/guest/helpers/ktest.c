@@ -285,6 +285,15 @@ void ktest_expect_distinct_pfns(const char *what, const void *base, unsigned lon
 	free(pfn);
 }
 
+void ktest_expect_zero(const char *what, const void *base, unsigned long npages)
+{
+	const unsigned char *p = base;
+
+	for (unsigned long i = 0; i < npages * KTEST_PAGE; i++)
+		if (p[i])
+			ktest_fail("%s: byte %lu is %#x, want 0", what, i, p[i]);
+}
+
 void ktest_reload_module(const char *params)
 {
 	const char *ko = getenv("KTEST_KO");

@@ -99,6 +99,16 @@ void ktest_check_pages(const char *what, const void *base, unsigned long npages,
 uint64_t ktest_expect_same_pfn(const char *what, const void *base, unsigned long npages);
 /* Fail unless @npages pages from @base map pairwise distinct nonzero PFNs. */
 void ktest_expect_distinct_pfns(const char *what, const void *base, unsigned long npages);
+/**
+ * ktest_expect_zero() - fail unless pages read back as zeros
+ * @what: names the pages in the failure message
+ * @base: the first page
+ * @npages: how many pages from @base
+ *
+ * Reads every byte (faulting in the shared zero page where nothing is
+ * mapped) and fails at the first one that is not 0.
+ */
+void ktest_expect_zero(const char *what, const void *base, unsigned long npages);
 /*
  * Unload ksmdev (retrying while busy) and load $KTEST_KO again with the
  * module parameters @params (may be ""); waits for /dev/ksm.  The caller
