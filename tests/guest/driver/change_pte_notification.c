@@ -108,8 +108,7 @@ int main(void)
 	sma = ktest_create_area(dev);
 	p = ktest_map(NPAGES);
 	ktest_fill_pages(p, NPAGES, 1, 0);
-	rc = ktest_register(sma, p, NPAGES);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, NPAGES, NULL);
 	watch(p, NPAGES);
 	counters(&c0);
 	ktest_assert(c0.watched_change_pte == 0 && c0.watched_invalidated == 0,

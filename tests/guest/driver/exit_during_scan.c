@@ -126,7 +126,6 @@ int main(void)
 	struct ksm_stats g;
 	int sma;
 	char *p;
-	int rc;
 
 	srand((unsigned int)time(NULL) ^ (unsigned int)getpid());
 	/* Flat out: big batches, no sleep between them. */
@@ -139,8 +138,7 @@ int main(void)
 	sma = ktest_create_area(dev);
 	p = ktest_map(10);
 	ktest_fill_pages(p, 10, 1, 0);
-	rc = ktest_register(sma, p, 10);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, 10, NULL);
 	ktest_wait_scans(dev, 3, 60);
 	ktest_global_stats(dev, &g);
 	ktest_expect_stats("global, merging after the kills", &g, 1, 9, 10, 1);

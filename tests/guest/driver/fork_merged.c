@@ -19,12 +19,11 @@ int main(void)
 	char *p = ktest_map(NPAGES);
 	struct ksm_stats g;
 	uint64_t kpfn;
-	int rc, status = 0;
+	int status = 0;
 	pid_t pid;
 
 	ktest_fill_pages(p, NPAGES, 1, 0);
-	rc = ktest_register(sma, p, NPAGES);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, NPAGES, NULL);
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 3, 60);
 	ktest_global_stats(dev, &g);

@@ -34,8 +34,8 @@ int main(void)
 	pid_t child;
 
 	ktest_fill_pages(p, 16, 3, 0);
-	ktest_assert(ktest_register(a1, p, 10) == 0, "register");
-	ktest_assert(ktest_register(a2, p + 10 * KTEST_PAGE, 6) == 0, "register");
+	ktest_must_register(a1, p, 10, NULL);
+	ktest_must_register(a2, p + 10 * KTEST_PAGE, 6, NULL);
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 3, 60);
 

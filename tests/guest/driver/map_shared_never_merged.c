@@ -79,19 +79,17 @@ int main(void)
 	struct ksm_stats g, a, c;
 	long restore_nr;
 	uint64_t kpfn;
-	int fd, rc, nregions = 3;
+	int fd, nregions = 3;
 
 	/* The control: private anonymous pages that must merge. */
 	ktest_fill_pages(ctl, 2, 1, 0);
-	rc = ktest_register(ctl_sma, ctl, 2);
-	ktest_assert(rc == 0, "register control: %s", strerror(-rc));
+	ktest_must_register(ctl_sma, ctl, 2, "control");
 
 	shm = mmap(NULL, NPAGES * KTEST_PAGE, PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ktest_assert(shm != MAP_FAILED, "mmap shared: %s", strerror(errno));
 	ktest_fill_pages(shm, NPAGES, 1, 0);
-	rc = ktest_register(sma, shm, NPAGES);
-	ktest_assert(rc == 0, "register MAP_SHARED memory: %s", strerror(-rc));
+	ktest_must_register(sma, shm, NPAGES, "MAP_SHARED memory");
 
 	fd = mkstemp(path);
 	ktest_assert(fd >= 0, "mkstemp: %s", strerror(errno));
@@ -103,14 +101,12 @@ int main(void)
 	ktest_assert(file != MAP_FAILED, "mmap file: %s", strerror(errno));
 	close(fd);
 	ktest_check_pages("file before scanning", file, NPAGES, 1, 0);
-	rc = ktest_register(sma, file, NPAGES);
-	ktest_assert(rc == 0, "register file mapping: %s", strerror(-rc));
+	ktest_must_register(sma, file, NPAGES, "file mapping");
 
 	huge = map_hugetlb(&restore_nr);
 	if (huge) {
 		ktest_fill_pages(huge, HPAGE / KTEST_PAGE, 1, 0);
-		rc = ktest_register(sma, huge, HPAGE / KTEST_PAGE);
-		ktest_assert(rc == 0, "register hugetlb memory: %s", strerror(-rc));
+		ktest_must_register(sma, huge, HPAGE / KTEST_PAGE, "hugetlb memory");
 		nregions++;
 	} else {
 		ktest_info("no hugetlb page available: hugetlb part not run");

@@ -29,7 +29,6 @@ int main(void)
 	struct ksm_stats g, g2;
 	uint64_t gpfn[NGROUPS];
 	int merged[NGROUPS], nmerged = 0, mg = -1, ug = -1;
-	int rc;
 
 	ktest_reload_module("max_kernel_pages=2");
 	dev = ktest_open_dev();
@@ -47,8 +46,7 @@ int main(void)
 	for (int grp = 0; grp < NGROUPS; grp++)
 		ktest_fill_pages(page(p, grp, 0), GSIZE, 1 + grp, 0);
 	/* The late pages stay untouched (unmapped) for now. */
-	rc = ktest_register(sma, p, NPAGES);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, NPAGES, NULL);
 
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 3, 60);

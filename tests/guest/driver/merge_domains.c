@@ -27,11 +27,9 @@ static int create(int dev, __u64 domain, __u32 flags)
 static char *fill_register(int area, uint64_t seed)
 {
 	char *p = ktest_map(NPAGES);
-	int rc;
 
 	ktest_fill_pages(p, NPAGES, seed, 0);
-	rc = ktest_register(area, p, NPAGES);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(area, p, NPAGES, NULL);
 	return p;
 }
 

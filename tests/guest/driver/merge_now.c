@@ -25,8 +25,8 @@ int main(void)
 		     "scanner running");
 	ktest_fill_pages(p, NPAGES, 77, 1);
 	ktest_fill_pages(q, NPAGES, 77, 1);
-	ktest_assert(ktest_register(other, p, NPAGES) == 0, "register other");
-	ktest_assert(ktest_register(mine, q, NPAGES) == 0, "register mine");
+	ktest_must_register(other, p, NPAGES, "other");
+	ktest_must_register(mine, q, NPAGES, "mine");
 
 	merged = ioctl(mine, KSM_MERGE_NOW, 0);
 	ktest_assert(merged == NPAGES, "KSM_MERGE_NOW returned %ld (%s)", merged,

@@ -21,12 +21,10 @@ int main(void)
 	char *uniq = p + NDUP * KTEST_PAGE;
 	struct ksm_stats g, a;
 	uint64_t pfn;
-	int rc;
 
 	ktest_fill_pages(p, NDUP, 1, 0);
 	ktest_fill_pages(uniq, NUNIQ, 100, 1);
-	rc = ktest_register(sma, p, NDUP + NUNIQ);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, NDUP + NUNIQ, NULL);
 
 	ktest_area_stats(sma, &a);
 	ktest_expect_stats("area before scanning", &a, 0, 0, 0, 1);

@@ -46,7 +46,7 @@ int main(void)
 	uint64_t kpfn;
 	struct ksm_stats st;
 	struct iovec iov;
-	int pfd[2], rc;
+	int pfd[2];
 
 	ktest_fill_pages(p, NPAGES, 5, 0);
 	odd = p + (size_t)ODD_PAGE * KTEST_PAGE;
@@ -59,8 +59,7 @@ int main(void)
 	ktest_assert(vmsplice(pfd[1], &iov, 1, 0) == (ssize_t)KTEST_PAGE,
 		     "vmsplice: %s", strerror(errno));
 
-	rc = ktest_register(sma, p, NPAGES);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, NPAGES, NULL);
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 3, 60);
 	ktest_global_stats(dev, &st);

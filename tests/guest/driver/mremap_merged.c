@@ -42,11 +42,9 @@ int main(void)
 	char *moved, *moved2;
 	struct ksm_stats g, st;
 	uint64_t kpfn;
-	int rc;
 
 	ktest_fill_pages(p, NPAGES, 1, 0);
-	rc = ktest_register(sma, p, NPAGES);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, NPAGES, NULL);
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 3, 60);
 	ktest_global_stats(dev, &g);

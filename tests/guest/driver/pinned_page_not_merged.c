@@ -17,7 +17,7 @@ int main(void)
 	char *p = ktest_map(NPAGES), *buf;
 	struct iovec iov;
 	struct ksm_stats st;
-	int pfd[2], rc;
+	int pfd[2];
 
 	ktest_fill_pages(p, NPAGES, 7, 0);
 	ktest_assert(pipe(pfd) == 0, "pipe: %s", strerror(errno));
@@ -27,8 +27,7 @@ int main(void)
 	ktest_assert(vmsplice(pfd[1], &iov, 1, 0) == (ssize_t)KTEST_PAGE,
 		     "vmsplice: %s", strerror(errno));
 
-	rc = ktest_register(sma, p, NPAGES);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, NPAGES, NULL);
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 3, 60);
 	ktest_global_stats(dev, &st);

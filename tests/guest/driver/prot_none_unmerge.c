@@ -36,12 +36,9 @@ int main(void)
 	ktest_fill_pages(a, NPAGES, 1, 0);
 	ktest_fill_pages(b, NPAGES, 1, 0);
 	ktest_fill_pages(c, NPAGES, 1, 0);
-	rc = ktest_register(sma1, a, NPAGES);
-	ktest_assert(rc == 0, "register a: %s", strerror(-rc));
-	rc = ktest_register(sma2, b, NPAGES);
-	ktest_assert(rc == 0, "register b: %s", strerror(-rc));
-	rc = ktest_register(sma2, c, NPAGES);
-	ktest_assert(rc == 0, "register c: %s", strerror(-rc));
+	ktest_must_register(sma1, a, NPAGES, "a");
+	ktest_must_register(sma2, b, NPAGES, "b");
+	ktest_must_register(sma2, c, NPAGES, "c");
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 3, 60);
 	ktest_global_stats(dev, &g);

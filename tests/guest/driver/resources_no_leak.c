@@ -170,7 +170,7 @@ static void huge_ranges(int dev)
 	struct ksm_stats st, g0, g1;
 	char *hole, *big;
 	uint64_t t0;
-	int rc, n = 0;
+	int n = 0;
 
 	measure(&m0);
 	/* The big mapping first, so that it cannot take the hole's place. */
@@ -185,10 +185,8 @@ static void huge_ranges(int dev)
 		ktest_fill_page(big + off, n % 2);
 	/* 64 pages, two contents: 2 KSM pages, 62 pages saved. */
 
-	rc = ktest_register(sma, hole, hole_len / PG);
-	ktest_assert(!rc, "register 64 GiB hole: %s", strerror(-rc));
-	rc = ktest_register(sma, big, big_len / PG);
-	ktest_assert(!rc, "register 1 TiB: %s", strerror(-rc));
+	ktest_must_register(sma, hole, hole_len / PG, "64 GiB hole");
+	ktest_must_register(sma, big, big_len / PG, "1 TiB");
 	measure(&m1);
 	print_delta("(a) registered 64 GiB unmapped + 1 TiB sparse", &m0, &m1);
 
@@ -354,7 +352,7 @@ static void churn_round(int dev, int how)
 		for (int i = 0; i < CHURN_PAGES; i++)
 			ktest_fill_page(p + i * PG, 10000 + i / 2);
 		c1 = ktest_now_ms();
-		ktest_assert(!ktest_register(sma, p, CHURN_PAGES), "churn: register");
+		ktest_must_register(sma, p, CHURN_PAGES, "churn pages");
 		wait_area(sma, CHURN_PAGES / 2, CHURN_PAGES / 2, 60000);
 		summary("(c) child: %d pages filled in %llu ms, merged in %llu ms", CHURN_PAGES,
 			(unsigned long long)(c1 - c0), (unsigned long long)(ktest_now_ms() - c1));

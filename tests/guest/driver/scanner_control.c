@@ -69,7 +69,7 @@ int main(void)
 	struct ksm_stats a, b;
 	uint64_t s0, s1, t0, elapsed;
 	uint32_t f;
-	int rc, n;
+	int n;
 
 	/* A fresh module's scanner is not running. */
 	f = info_flags(dev);
@@ -77,8 +77,7 @@ int main(void)
 
 	/* Something to scan: present, all different. */
 	ktest_fill_pages(p, NPAGES, 1, 1);
-	rc = ktest_register(sma, p, NPAGES);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, NPAGES, NULL);
 
 	/* Slow: one page per batch, 200 ms between batches. */
 	ktest_scanner(dev, 1, 200000, 1);

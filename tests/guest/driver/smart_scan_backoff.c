@@ -21,7 +21,7 @@ int main(void)
 	ktest_assert(system("echo 1 > /sys/module/ksmdev/parameters/smart_scan") == 0,
 		     "smart_scan on");
 	ktest_fill_pages(p, NPAGES, 100, 1);	/* all different */
-	ktest_assert(ktest_register(sma, p, NPAGES) == 0, "register");
+	ktest_must_register(sma, p, NPAGES, NULL);
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 4, 60);
 	ktest_global_stats(dev, &a);
@@ -39,7 +39,7 @@ int main(void)
 
 	/* A late duplicate of page 7 merges with it within the bound. */
 	ktest_fill_page(q, 107);
-	ktest_assert(ktest_register(sma, q, 1) == 0, "register duplicate");
+	ktest_must_register(sma, q, 1, "duplicate");
 	ktest_wait_scans(dev, 10, 120);
 	ktest_global_stats(dev, &b);
 	ktest_expect_stats("after the late duplicate", &b, 1, 1, 2, 2);

@@ -105,14 +105,12 @@ int main(void)
 	int sma = ktest_create_area(dev);
 	char *p = ktest_map(10);
 	struct ksm_stats g;
-	int rc;
 
 	ktest_assert(sizeof(struct ksm_stats) == 120, "struct ksm_stats is %zu bytes",
 		     sizeof(struct ksm_stats));
 	/* Something to count, then a stable state. */
 	ktest_fill_pages(p, 10, 1, 0);
-	rc = ktest_register(sma, p, 10);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, 10, NULL);
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 3, 60);
 	ktest_scanner(dev, 100000, 1000, 0);

@@ -24,12 +24,10 @@ int main(void)
 	struct ksm_kthread_info k;
 	struct ksm_stats g, g2;
 	uint64_t kpfn;
-	int rc;
 
 	ktest_fill_pages(p, NDUP, 1, 0);
 	ktest_fill_pages(late, NLATE, 10, 1);
-	rc = ktest_register(sma, p, NPAGES);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, NPAGES, NULL);
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 3, 60);
 	kpfn = ktest_expect_same_pfn("after merge", p, NDUP);

@@ -20,11 +20,9 @@ int main(void)
 	char *p = ktest_map(NPAGES);
 	uint64_t base, at_stop, later, t0;
 	struct ksm_stats st;
-	int rc;
 
 	ktest_fill_pages(p, NPAGES, 1000, 1);	/* all different */
-	rc = ktest_register(sma, p, NPAGES);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, NPAGES, NULL);
 
 	/* The counters are global and cumulative: count from here. */
 	base = ktest_pages_scanned(dev);

@@ -53,7 +53,6 @@ int main(void)
 	int sma = ktest_create_area(dev);
 	char *p = ktest_map(15);
 	struct ksm_stats st;
-	int rc;
 
 	for (size_t i = 0; i < NFIELDS; i++) {
 		char path[128];
@@ -70,8 +69,7 @@ int main(void)
 
 	ktest_fill_pages(p, 10, 1, 0);
 	ktest_fill_pages(p + 10 * KTEST_PAGE, 5, 20, 1);
-	rc = ktest_register(sma, p, 15);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, 15, NULL);
 	compare(dev, "registered, not scanned");
 
 	ktest_scanner(dev, 100000, 1000, 1);

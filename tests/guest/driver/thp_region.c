@@ -36,7 +36,6 @@ int main(void)
 	char *raw, *p;
 	struct ksm_stats g, a;
 	long kb;
-	int rc;
 
 	raw = mmap(NULL, LEN + HPAGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -64,8 +63,7 @@ int main(void)
 	}
 
 	sma = ktest_create_area(dev);
-	rc = ktest_register(sma, p, NPAGES);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, NPAGES, NULL);
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 3, 120);
 	ktest_global_stats(dev, &g);

@@ -131,8 +131,7 @@ int main(void)
 		ktest_fill_page(mem + i * KTEST_PAGE, seed_of(i));
 		merged_pages += !!(i % UNIQUE_EVERY);
 	}
-	rc = ktest_register(sma, mem, NPAGES);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, mem, NPAGES, NULL);
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_global(dev, 1, merged_pages - 1, 1, 60000);
 	ktest_scanner(dev, 100000, 1000, 0);

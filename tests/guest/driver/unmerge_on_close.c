@@ -24,17 +24,14 @@ int main(void)
 	char *c = ktest_map(NC);
 	struct ksm_stats g, st;
 	uint64_t kpfn;
-	int rc, dupfd;
+	int dupfd;
 
 	ktest_fill_pages(a, NA, 1, 0);
 	ktest_fill_pages(b, NB, 1, 0);
 	ktest_fill_pages(c, NC, 1, 0);
-	rc = ktest_register(sma1, a, NA);
-	ktest_assert(rc == 0, "register a: %s", strerror(-rc));
-	rc = ktest_register(sma1, c, NC);
-	ktest_assert(rc == 0, "register c: %s", strerror(-rc));
-	rc = ktest_register(sma2, b, NB);
-	ktest_assert(rc == 0, "register b: %s", strerror(-rc));
+	ktest_must_register(sma1, a, NA, "a");
+	ktest_must_register(sma1, c, NC, "c");
+	ktest_must_register(sma2, b, NB, "b");
 
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 3, 60);
@@ -69,8 +66,7 @@ int main(void)
 	ktest_expect_stats("global after more scans", &g, 1, NB - 1, NB, 1);
 
 	/* a is free to be registered on sma2, where it merges again. */
-	rc = ktest_register(sma2, a, NA);
-	ktest_assert(rc == 0, "re-register a on sma2: %s", strerror(-rc));
+	ktest_must_register(sma2, a, NA, "a again, on sma2");
 	ktest_wait_scans(dev, 3, 60);
 	ktest_global_stats(dev, &g);
 	ktest_expect_stats("global after re-register", &g, 1, NA + NB - 1, NA + NB, 2);

@@ -23,10 +23,8 @@ int main(void)
 
 	ktest_fill_pages(a, NPAGES, 1, 0);
 	ktest_fill_pages(b, NPAGES, 1, 0);
-	rc = ktest_register(sma, a, NPAGES);
-	ktest_assert(rc == 0, "register a: %s", strerror(-rc));
-	rc = ktest_register(sma, b, NPAGES);
-	ktest_assert(rc == 0, "register b: %s", strerror(-rc));
+	ktest_must_register(sma, a, NPAGES, "a");
+	ktest_must_register(sma, b, NPAGES, "b");
 
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 3, 60);

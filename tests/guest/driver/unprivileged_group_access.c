@@ -183,7 +183,7 @@ static void member(int in, int out, int primary)
 		/* Just that a primary group is enough: own memory merges. */
 		u = ktest_map(4);
 		ktest_fill_pages(u, 4, 61, 0);
-		ktest_assert(!ktest_register(sma, u, 4), "register");
+		ktest_must_register(sma, u, 4, NULL);
 		if (write(out, "r", 1) != 1)
 			ktest_fail("pipe");
 		wait_area(sma, 1, 3);
@@ -197,8 +197,7 @@ static void member(int in, int out, int primary)
 	u = map_away(NUSER, pl.root_other, NROOT);
 	ktest_fill_pages(u, NUSER - 2, 21, 0);
 	ktest_fill_pages(u + (NUSER - 2) * PG, 2, 22, 1);
-	rc = ktest_register(sma, u, NUSER);
-	ktest_assert(!rc, "register own memory: %s", strerror(-rc));
+	ktest_must_register(sma, u, NUSER, "own memory");
 
 	/* Root's region start is not a region of this SMA (or this mm). */
 	EXPECT_ERR(ioctl(sma, KSM_REMOVE_MEMORY_REGION, (unsigned long)pl.root_region), ENOENT);
@@ -213,11 +212,9 @@ static void member(int in, int out, int primary)
 	ktest_assert(r == (void *)(uintptr_t)pl.root_region, "mmap at root's address: %s",
 		     strerror(errno));
 	ktest_fill_pages(r, NROOT, 31, 0);
-	rc = ktest_register(sma, r, NROOT);
-	ktest_assert(!rc, "register own memory at root's address: %s", strerror(-rc));
+	ktest_must_register(sma, r, NROOT, "own memory at root's address");
 	/* A range it has not mapped, where root has memory: its own (empty) space. */
-	rc = ktest_register(sma, (void *)(uintptr_t)pl.root_other, NROOT);
-	ktest_assert(!rc, "register an unmapped range: %s", strerror(-rc));
+	ktest_must_register(sma, (void *)(uintptr_t)pl.root_other, NROOT, "an unmapped range");
 	/* Kernel addresses are nobody's. */
 	rc = ktest_register(sma, (void *)0xffffffff81000000ULL, 1);
 	ktest_assert(rc == -EINVAL, "register a kernel address: %d", rc);
@@ -327,7 +324,7 @@ int main(void)
 	struct stat sb;
 	struct plan pl;
 	unsigned int count;
-	int dev, sma, to, from, total, rc;
+	int dev, sma, to, from, total;
 	char *p, *q, c;
 	uint64_t kpfn;
 	pid_t pid;
@@ -352,8 +349,7 @@ int main(void)
 	sma = ktest_create_area(dev);
 	p = ktest_map(NROOT);
 	ktest_fill_pages(p, NROOT, 11, 0);
-	rc = ktest_register(sma, p, NROOT);
-	ktest_assert(!rc, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, NROOT, NULL);
 	ktest_scanner(dev, 10000, 1000, 1);
 	ktest_wait_global(dev, 1, NROOT - 1, 1, 30000);
 	kpfn = ktest_expect_same_pfn("root's region", p, NROOT);
@@ -363,8 +359,7 @@ int main(void)
 	/* Root memory mapped after the fork: not in the member's address space. */
 	q = ktest_map(NROOT);
 	ktest_fill_pages(q, NROOT, 12, 0);
-	rc = ktest_register(sma, q, NROOT);
-	ktest_assert(!rc, "register: %s", strerror(-rc));
+	ktest_must_register(sma, q, NROOT, NULL);
 	ktest_wait_global(dev, 2, 2 * (NROOT - 1), 2, 30000);
 	pl = (struct plan){
 		.root_region = (uintptr_t)p, .root_other = (uintptr_t)q, .root_sma = sma,

@@ -111,8 +111,7 @@ static void child_user(int in, int out)
 	sma = ktest_create_area(dev);
 	ktest_fill_pages(p, NDUP, 1, 0);
 	ktest_fill_pages(p + NDUP * KTEST_PAGE, NUNIQ, 50, 1);
-	rc = ktest_register(sma, p, NPAGES);
-	ktest_assert(rc == 0, "register as user: %s", strerror(-rc));
+	ktest_must_register(sma, p, NPAGES, "as user");
 	rc = ktest_register(sma, p + KTEST_PAGE, 1);
 	ktest_assert(rc == -EEXIST, "overlap as user: %d", rc);
 	if (write(out, &addr, sizeof(addr)) != sizeof(addr))

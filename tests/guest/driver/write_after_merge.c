@@ -20,11 +20,9 @@ int main(void)
 	volatile uint64_t *w1 = (volatile uint64_t *)(p + KTEST_PAGE);
 	uint64_t kpfn, pfn0, pfn1;
 	struct ksm_stats g;
-	int rc;
 
 	ktest_fill_pages(p, NPAGES, 1, 0);
-	rc = ktest_register(sma, p, NPAGES);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, NPAGES, NULL);
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 3, 60);
 	ktest_global_stats(dev, &g);

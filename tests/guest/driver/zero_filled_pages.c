@@ -27,7 +27,6 @@ int main(void)
 	volatile char sink = 0;
 	struct ksm_stats g, a;
 	uint64_t kpfn;
-	int rc;
 
 	ktest_fill_pages(p, NZERO, 1, 1);
 	memset(p, 0, NZERO * KTEST_PAGE);
@@ -36,8 +35,7 @@ int main(void)
 	ktest_fill_pages(uniq, NUNIQ, 100, 1);
 	ktest_expect_distinct_pfns("zeroed pages before merging", p, NZERO);
 
-	rc = ktest_register(sma, p, NPAGES);
-	ktest_assert(rc == 0, "register: %s", strerror(-rc));
+	ktest_must_register(sma, p, NPAGES, NULL);
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 3, 60);
 	ktest_global_stats(dev, &g);

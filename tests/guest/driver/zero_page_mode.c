@@ -38,8 +38,8 @@ int main(void)
 	memset(z, 0xaa, NZERO * KTEST_PAGE);	/* written, then zeroed */
 	memset(z, 0, NZERO * KTEST_PAGE);
 	ktest_fill_pages(d, NDATA, 5, 0);
-	ktest_assert(ktest_register(sma, z, NZERO) == 0, "register zeroes");
-	ktest_assert(ktest_register(sma, d, NDATA) == 0, "register data");
+	ktest_must_register(sma, z, NZERO, "zeroes");
+	ktest_must_register(sma, d, NDATA, "data");
 	ktest_scanner(dev, 100000, 1000, 1);
 	ktest_wait_scans(dev, 3, 60);
 	ktest_global_stats(dev, &st);

@@ -37,6 +37,14 @@ int ktest_register(int smafd, void *addr, unsigned long npages)
 	return ioctl(smafd, KSM_REGISTER_MEMORY_REGION, &r) ? -errno : 0;
 }
 
+void ktest_must_register(int smafd, void *addr, unsigned long npages, const char *what)
+{
+	int rc = ktest_register(smafd, addr, npages);
+
+	if (rc)
+		ktest_fail("register%s%s: %s", what ? " " : "", what ? what : "", strerror(-rc));
+}
+
 int ktest_remove(int smafd, void *addr)
 {
 	return ioctl(smafd, KSM_REMOVE_MEMORY_REGION, (unsigned long)addr) ? -errno : 0;

@@ -45,6 +45,17 @@ int ktest_create_area(int devfd);
 int ktest_register(int smafd, void *addr, unsigned long npages);
 /* KSM_REMOVE_MEMORY_REGION; returns 0 or -errno (does not fail). */
 int ktest_remove(int smafd, void *addr);
+/**
+ * ktest_must_register() - register a region that the test needs
+ * @smafd: the SMA to register on
+ * @addr: start of the region
+ * @npages: its length in pages
+ * @what: names the region in the failure message ("register <what>: <error>"),
+ *        or NULL ("register: <error>")
+ *
+ * ktest_register() for setup that must succeed: fails the test otherwise.
+ */
+void ktest_must_register(int smafd, void *addr, unsigned long npages, const char *what);
 /* Start (run=1) or stop the scanner; fails the test on error. */
 void ktest_scanner(int devfd, unsigned int pages_to_scan, unsigned int sleep_us, int run);
 /* Global (KSM_GET_STATS on devfd) or area (KSM_GET_AREA_STATS on an SMA fd). */
