@@ -115,8 +115,7 @@ int main(void)
 		     "window already marked before merging (%d, %d pages)",
 		     c0.watched_change_pte, c0.watched_invalidated);
 
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_scanner(dev, 100000, 1000, 0);
 	ktest_global_stats(dev, &g);
 	ktest_expect_stats("global", &g, 1, NPAGES - 1, NPAGES, 1);

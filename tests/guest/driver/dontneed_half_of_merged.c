@@ -25,8 +25,7 @@ int main(void)
 
 	ktest_fill_pages(p, NPAGES, 1, 0);
 	ktest_must_register(sma, p, NPAGES, NULL);
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_global_stats(dev, &g);
 	ktest_expect_stats("global after merge", &g, 1, NPAGES - 1, NPAGES, 1);
 	kpfn = ktest_expect_same_pfn("after merge", p, NPAGES);

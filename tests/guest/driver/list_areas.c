@@ -36,8 +36,7 @@ int main(void)
 	ktest_fill_pages(p, 16, 3, 0);
 	ktest_must_register(a1, p, 10, NULL);
 	ktest_must_register(a2, p + 10 * KTEST_PAGE, 6, NULL);
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 
 	total = list(dev, e, 8, &n);
 	ktest_assert(total == 2 && n == 2, "total %d count %u", total, n);

@@ -112,8 +112,7 @@ int main(void)
 		ktest_info("no hugetlb page available: hugetlb part not run");
 	}
 
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_scanner(dev, 100000, 1000, 0);
 	ktest_global_stats(dev, &g);
 	ktest_area_stats(sma, &a);

@@ -48,8 +48,7 @@ int main(void)
 	/* The late pages stay untouched (unmapped) for now. */
 	ktest_must_register(sma, p, NPAGES, NULL);
 
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_global_stats(dev, &g);
 	ktest_print_stats("global", &g);
 	ktest_assert(g.pages_shared >= 1 && g.pages_shared <= CAP,

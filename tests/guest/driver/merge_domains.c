@@ -58,8 +58,7 @@ int main(void)
 
 	pa = fill_register(a, 9);	/* domain 1 */
 	pb = fill_register(b, 9);	/* domain 2, same contents */
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_global_stats(dev, &st);
 	/* Each domain merges its own 16 pages: two KSM pages, 30 saved. */
 	ktest_expect_stats("two domains", &st, 2, 30, 32, 2);

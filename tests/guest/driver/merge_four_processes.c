@@ -122,8 +122,7 @@ int main(void)
 		if (xread(rep[i][0], &c, 1))
 			ktest_fail("child %d failed during setup", i);
 
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_scanner(dev, 100000, 1000, 0);
 
 	ktest_global_stats(dev, &g);

@@ -29,8 +29,7 @@ int main(void)
 	ktest_area_stats(sma, &a);
 	ktest_expect_stats("area before scanning", &a, 0, 0, 0, 1);
 
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 
 	ktest_global_stats(dev, &g);
 	ktest_area_stats(sma, &a);

@@ -60,8 +60,7 @@ int main(void)
 		     "vmsplice: %s", strerror(errno));
 
 	ktest_must_register(sma, p, NPAGES, NULL);
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_global_stats(dev, &st);
 	ktest_expect_stats("while pinned", &st, 1, NPAGES - 3, -1, 1);
 	kpfn = ktest_expect_same_pfn("copies before the odd page", p, PINNED_PAGE);

@@ -39,8 +39,7 @@ int main(void)
 	ktest_must_register(sma1, a, NPAGES, "a");
 	ktest_must_register(sma2, b, NPAGES, "b");
 	ktest_must_register(sma2, c, NPAGES, "c");
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_global_stats(dev, &g);
 	ktest_expect_stats("global after merge", &g, 1, 3 * NPAGES - 1, 3 * NPAGES, 3);
 	kpfn = ktest_expect_same_pfn("a after merge", a, NPAGES);

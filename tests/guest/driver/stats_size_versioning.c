@@ -111,8 +111,7 @@ int main(void)
 	/* Something to count, then a stable state. */
 	ktest_fill_pages(p, 10, 1, 0);
 	ktest_must_register(sma, p, 10, NULL);
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_scanner(dev, 100000, 1000, 0);
 	/*
 	 * The scanner updates its CPU share after its last batch, outside

@@ -28,8 +28,7 @@ int main(void)
 	ktest_fill_pages(p, NDUP, 1, 0);
 	ktest_fill_pages(late, NLATE, 10, 1);
 	ktest_must_register(sma, p, NPAGES, NULL);
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	kpfn = ktest_expect_same_pfn("after merge", p, NDUP);
 
 	ktest_scanner(dev, 100000, 1000, 0);
@@ -58,8 +57,7 @@ int main(void)
 	ktest_check_pages("all while stopped", p, NPAGES, 1, 0);
 
 	/* Restarted, it merges the late duplicates into the same KSM page. */
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_scanner(dev, 100000, 1000, 0);
 	ktest_global_stats(dev, &g);
 	ktest_expect_stats("global after restart", &g, 1, NPAGES - 1, NPAGES, 1);

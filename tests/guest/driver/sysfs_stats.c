@@ -72,8 +72,7 @@ int main(void)
 	ktest_must_register(sma, p, 15, NULL);
 	compare(dev, "registered, not scanned");
 
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_scanner(dev, 100000, 1000, 0);
 	usleep(100000);
 	ktest_global_stats(dev, &st);

@@ -33,8 +33,7 @@ int main(void)
 	ktest_must_register(sma1, c, NC, "c");
 	ktest_must_register(sma2, b, NB, "b");
 
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_global_stats(dev, &g);
 	ktest_expect_stats("global after merge", &g, 1, NA + NB + NC - 1, NA + NB + NC, 3);
 	ktest_area_stats(sma1, &st);

@@ -26,8 +26,7 @@ int main(void)
 	ktest_must_register(sma, a, NPAGES, "a");
 	ktest_must_register(sma, b, NPAGES, "b");
 
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_global_stats(dev, &g);
 	ktest_expect_stats("global after merge", &g, 1, 2 * NPAGES - 1, 2 * NPAGES, 2);
 	kpfn = ktest_expect_same_pfn("a after merge", a, NPAGES);

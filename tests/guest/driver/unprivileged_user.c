@@ -165,8 +165,7 @@ int main(void)
 	if (read(from_child, &addr, sizeof(addr)) != sizeof(addr))
 		ktest_fail("unprivileged child failed before registering");
 
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_scanner(dev, 100000, 1000, 0);
 	ktest_global_stats(dev, &g);
 	ktest_expect_stats("global", &g, 1, NDUP - 1, NDUP, 1);

@@ -23,8 +23,7 @@ int main(void)
 
 	ktest_fill_pages(p, NPAGES, 1, 0);
 	ktest_must_register(sma, p, NPAGES, NULL);
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_global_stats(dev, &g);
 	ktest_expect_stats("global after merge", &g, 1, NPAGES - 1, NPAGES, 1);
 	kpfn = ktest_expect_same_pfn("after merge", p, NPAGES);
@@ -55,8 +54,7 @@ int main(void)
 	ktest_check_pages("pages 2.. after writes", p + 2 * KTEST_PAGE, NPAGES - 2, 1, 0);
 
 	/* Page 1 merges into the existing KSM page again, page 0 stays apart. */
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_global_stats(dev, &g);
 	ktest_expect_stats("global after rescan", &g, 1, NPAGES - 2, NPAGES - 1, 1);
 	ktest_assert(ktest_pfn(p + KTEST_PAGE) == kpfn, "page 1 did not merge back into %#llx",

@@ -36,8 +36,7 @@ int main(void)
 	ktest_expect_distinct_pfns("zeroed pages before merging", p, NZERO);
 
 	ktest_must_register(sma, p, NPAGES, NULL);
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_global_stats(dev, &g);
 	ktest_area_stats(sma, &a);
 	ktest_expect_stats("global", &g, 1, NZERO - 1, NZERO, 1);

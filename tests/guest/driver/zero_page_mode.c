@@ -40,8 +40,7 @@ int main(void)
 	ktest_fill_pages(d, NDATA, 5, 0);
 	ktest_must_register(sma, z, NZERO, "zeroes");
 	ktest_must_register(sma, d, NDATA, "data");
-	ktest_scanner(dev, 100000, 1000, 1);
-	ktest_wait_scans(dev, 3, 60);
+	ktest_scan_and_wait(dev);
 	ktest_global_stats(dev, &st);
 	ktest_print_stats("merged", &st);
 	ktest_assert(st.zero_pages == NZERO, "zero_pages %llu", (unsigned long long)st.zero_pages);

@@ -118,6 +118,12 @@ void ktest_wait_scans(int devfd, unsigned int n, unsigned int timeout_s)
 	}
 }
 
+void ktest_scan_and_wait(int devfd)
+{
+	ktest_scanner(devfd, 100000, 1000, 1);
+	ktest_wait_scans(devfd, 3, 60);
+}
+
 void *ktest_map(unsigned long npages)
 {
 	void *p = mmap(NULL, npages * KTEST_PAGE, PROT_READ | PROT_WRITE,

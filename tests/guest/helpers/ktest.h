@@ -70,6 +70,16 @@ uint64_t ktest_pages_scanned(int devfd);
 unsigned int ktest_slow(void);
 /* Wait until full_scans has grown by @n from now; fails after @timeout_s. */
 void ktest_wait_scans(int devfd, unsigned int n, unsigned int timeout_s);
+/**
+ * ktest_scan_and_wait() - let the scanner merge what can merge
+ * @devfd: /dev/ksm
+ *
+ * Starts the scanner at full speed (100000 pages a batch, 1 ms between
+ * batches) and waits for three full scans (ktest_wait_scans(), 60 s): a
+ * page merges on the second full scan to find it unchanged, so by then
+ * every page that can merge has.  The scanner keeps running.
+ */
+void ktest_scan_and_wait(int devfd);
 /* Anonymous private read/write mapping of @npages pages, no THP; fails on error. */
 void *ktest_map(unsigned long npages);
 /* Fill page @i of @base with a pattern that depends only on @seed. */
