@@ -23,12 +23,7 @@ int main(void)
 	struct ksm_stats g, st;
 	uint64_t kpfn;
 
-	ktest_fill_pages(p, NPAGES, 1, 0);
-	ktest_must_register(sma, p, NPAGES, NULL);
-	ktest_scan_and_wait(dev);
-	ktest_global_stats(dev, &g);
-	ktest_expect_stats("global after merge", &g, 1, NPAGES - 1, NPAGES, 1);
-	kpfn = ktest_expect_same_pfn("after merge", p, NPAGES);
+	kpfn = ktest_merge_identical(dev, sma, p, NPAGES);
 
 	/* Drop the lower half while the scanner runs. */
 	ktest_assert(!madvise(p, HALF * KTEST_PAGE, MADV_DONTNEED),

@@ -22,12 +22,7 @@ int main(void)
 	int status = 0;
 	pid_t pid;
 
-	ktest_fill_pages(p, NPAGES, 1, 0);
-	ktest_must_register(sma, p, NPAGES, NULL);
-	ktest_scan_and_wait(dev);
-	ktest_global_stats(dev, &g);
-	ktest_expect_stats("global after merge", &g, 1, NPAGES - 1, NPAGES, 1);
-	kpfn = ktest_expect_same_pfn("parent after merge", p, NPAGES);
+	kpfn = ktest_merge_identical(dev, sma, p, NPAGES);
 
 	pid = fork();
 	ktest_assert(pid >= 0, "fork: %s", strerror(errno));

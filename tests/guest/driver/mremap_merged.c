@@ -40,15 +40,10 @@ int main(void)
 	int sma = ktest_create_area(dev);
 	char *p = ktest_map(NPAGES);
 	char *moved, *moved2;
-	struct ksm_stats g, st;
+	struct ksm_stats st;
 	uint64_t kpfn;
 
-	ktest_fill_pages(p, NPAGES, 1, 0);
-	ktest_must_register(sma, p, NPAGES, NULL);
-	ktest_scan_and_wait(dev);
-	ktest_global_stats(dev, &g);
-	ktest_expect_stats("global after merge", &g, 1, NPAGES - 1, NPAGES, 1);
-	kpfn = ktest_expect_same_pfn("after merge", p, NPAGES);
+	kpfn = ktest_merge_identical(dev, sma, p, NPAGES);
 
 	/* Move the upper half out of the registered range, scanner running. */
 	moved = move(p + HALF * KTEST_PAGE, HALF);

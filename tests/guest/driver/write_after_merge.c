@@ -21,12 +21,7 @@ int main(void)
 	uint64_t kpfn, pfn0, pfn1;
 	struct ksm_stats g;
 
-	ktest_fill_pages(p, NPAGES, 1, 0);
-	ktest_must_register(sma, p, NPAGES, NULL);
-	ktest_scan_and_wait(dev);
-	ktest_global_stats(dev, &g);
-	ktest_expect_stats("global after merge", &g, 1, NPAGES - 1, NPAGES, 1);
-	kpfn = ktest_expect_same_pfn("after merge", p, NPAGES);
+	kpfn = ktest_merge_identical(dev, sma, p, NPAGES);
 
 	/* No rescanning while we look at copy on write alone. */
 	ktest_scanner(dev, 100000, 1000, 0);

@@ -299,6 +299,18 @@ void ktest_expect_distinct_pfns(const char *what, const void *base, unsigned lon
 	free(pfn);
 }
 
+uint64_t ktest_merge_identical(int devfd, int smafd, void *base, unsigned long npages)
+{
+	struct ksm_stats g;
+
+	ktest_fill_pages(base, npages, 1, 0);
+	ktest_must_register(smafd, base, npages, NULL);
+	ktest_scan_and_wait(devfd);
+	ktest_global_stats(devfd, &g);
+	ktest_expect_stats("global after merge", &g, 1, npages - 1, npages, 1);
+	return ktest_expect_same_pfn("after merge", base, npages);
+}
+
 void ktest_expect_zero(const char *what, const void *base, unsigned long npages)
 {
 	const unsigned char *p = base;

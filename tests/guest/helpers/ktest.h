@@ -121,6 +121,23 @@ uint64_t ktest_expect_same_pfn(const char *what, const void *base, unsigned long
 /* Fail unless @npages pages from @base map pairwise distinct nonzero PFNs. */
 void ktest_expect_distinct_pfns(const char *what, const void *base, unsigned long npages);
 /**
+ * ktest_merge_identical() - a region of identical pages, merged into one
+ * @devfd: /dev/ksm
+ * @smafd: the SMA to register the region on
+ * @base: @npages pages of ktest_map() memory
+ * @npages: how many
+ *
+ * The common start of a test about merged memory: fills every page with
+ * seed 1, registers them as one region (ktest_must_register()), lets the
+ * scanner merge them (ktest_scan_and_wait()) and fails unless the global
+ * stats then count one KSM page, @npages - 1 pages sharing it, @npages
+ * merged and one region, and every page maps one and the same frame.  The
+ * test must have no other region; the scanner keeps running.
+ *
+ * Return: the PFN of the KSM page.
+ */
+uint64_t ktest_merge_identical(int devfd, int smafd, void *base, unsigned long npages);
+/**
  * ktest_expect_zero() - fail unless pages read back as zeros
  * @what: names the pages in the failure message
  * @base: the first page
