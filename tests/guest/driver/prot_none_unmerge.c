@@ -12,15 +12,6 @@
 
 #define NPAGES	10
 
-static void expect_unmerged(const char *what, char *p, uint64_t kpfn)
-{
-	ktest_expect_distinct_pfns(what, p, NPAGES);
-	for (int i = 0; i < NPAGES; i++)
-		ktest_assert(ktest_pfn(p + i * KTEST_PAGE) != kpfn,
-			     "%s: page %d still maps the KSM page %#llx", what, i,
-			     (unsigned long long)kpfn);
-}
-
 int main(void)
 {
 	int dev = ktest_open_dev();
@@ -53,13 +44,13 @@ int main(void)
 
 	rc = ktest_remove(sma1, a);
 	ktest_assert(rc == 0, "remove PROT_NONE region: %s", strerror(-rc));
-	expect_unmerged("PROT_NONE a after remove", a, kpfn);
+	ktest_expect_unmerged("PROT_NONE a after remove", a, NPAGES, kpfn);
 	ktest_assert(ktest_pfn(b) == kpfn, "removing a unmerged b");
 
 	ktest_scanner(dev, 100000, 1000, 0);
 	close(sma2);
-	expect_unmerged("PROT_NONE b after close", b, kpfn);
-	expect_unmerged("PROT_READ c after close", c, kpfn);
+	ktest_expect_unmerged("PROT_NONE b after close", b, NPAGES, kpfn);
+	ktest_expect_unmerged("PROT_READ c after close", c, NPAGES, kpfn);
 	ktest_check_pages("PROT_READ c after close", c, NPAGES, 1, 0);
 
 	ktest_assert(!mprotect(a, NPAGES * KTEST_PAGE, PROT_READ | PROT_WRITE), "mprotect a back");

@@ -299,6 +299,16 @@ void ktest_expect_distinct_pfns(const char *what, const void *base, unsigned lon
 	free(pfn);
 }
 
+void ktest_expect_unmerged(const char *what, const void *base, unsigned long npages,
+			   uint64_t kpfn)
+{
+	ktest_expect_distinct_pfns(what, base, npages);
+	for (unsigned long i = 0; i < npages; i++)
+		if (ktest_pfn((const char *)base + i * KTEST_PAGE) == kpfn)
+			ktest_fail("%s: page %lu still maps the KSM page %#llx", what, i,
+				   (unsigned long long)kpfn);
+}
+
 uint64_t ktest_merge_identical(int devfd, int smafd, void *base, unsigned long npages)
 {
 	struct ksm_stats g;

@@ -121,6 +121,18 @@ uint64_t ktest_expect_same_pfn(const char *what, const void *base, unsigned long
 /* Fail unless @npages pages from @base map pairwise distinct nonzero PFNs. */
 void ktest_expect_distinct_pfns(const char *what, const void *base, unsigned long npages);
 /**
+ * ktest_expect_unmerged() - fail unless pages have their own frames again
+ * @what: names the pages in the failure message
+ * @base: the first page
+ * @npages: how many pages from @base
+ * @kpfn: the PFN of the KSM page they were merged into
+ *
+ * Each page is present on a frame of its own: the PFNs are nonzero and
+ * pairwise distinct (ktest_expect_distinct_pfns()), and none is @kpfn.
+ */
+void ktest_expect_unmerged(const char *what, const void *base, unsigned long npages,
+			   uint64_t kpfn);
+/**
  * ktest_merge_identical() - a region of identical pages, merged into one
  * @devfd: /dev/ksm
  * @smafd: the SMA to register the region on
