@@ -22,24 +22,6 @@
 
 #define P(i)	((unsigned long)(i) * KTEST_PAGE)
 
-#define EXPECT_ERR(call, err) do {					\
-	long _r;							\
-	errno = 0;							\
-	_r = (call);							\
-	if (_r != -1 || errno != (err))					\
-		ktest_fail("%s: returned %ld, errno %d (%s); want -1, errno %d (%s)", \
-			   #call, _r, errno, strerror(errno), (err), strerror(err)); \
-} while (0)
-
-#define EXPECT_OK(call) do {						\
-	long _r;							\
-	errno = 0;							\
-	_r = (call);							\
-	if (_r != 0)							\
-		ktest_fail("%s: returned %ld, errno %d (%s); want 0",	\
-			   #call, _r, errno, strerror(errno));		\
-} while (0)
-
 static long reg(int sma, uint64_t addr, uint32_t npages, uint32_t pad, uint64_t reserved)
 {
 	struct ksm_memory_region r = {
@@ -101,38 +83,39 @@ static void dev_ioctls(int dev)
 	struct ksm_kthread_info k;
 
 	/* A known state first; no refused call may change it. */
-	EXPECT_OK(kthread(dev, 7777, 77, ksm_control_flags_run, 0, 0));
-	EXPECT_ERR(kthread(dev, 1000, 0, ksm_control_flags_run, 0, 0), EINVAL);
-	EXPECT_ERR(kthread(dev, 1000, 100, ksm_control_flags_run, 1, 0), EINVAL);
-	EXPECT_ERR(kthread(dev, 1000, 100, 0, 0x80000000u, 0), EINVAL);
-	EXPECT_ERR(kthread(dev, 1000, 100, ksm_control_flags_run, 0, 1), EINVAL);
-	EXPECT_ERR(kthread(dev, 1000, 100, 0, 0, 1ULL << 63), EINVAL);
-	EXPECT_ERR(kthread(dev, 1000, 100, 2, 0, 0), EINVAL);
-	EXPECT_ERR(kthread(dev, 1000, 100, ksm_control_flags_run | 2, 0, 0), EINVAL);
-	EXPECT_ERR(kthread(dev, 1000, 100, 0x80000000u | ksm_control_flags_run, 0, 0), EINVAL);
+	ktest_expect_ok(kthread(dev, 7777, 77, ksm_control_flags_run, 0, 0));
+	ktest_expect_err(kthread(dev, 1000, 0, ksm_control_flags_run, 0, 0), EINVAL);
+	ktest_expect_err(kthread(dev, 1000, 100, ksm_control_flags_run, 1, 0), EINVAL);
+	ktest_expect_err(kthread(dev, 1000, 100, 0, 0x80000000u, 0), EINVAL);
+	ktest_expect_err(kthread(dev, 1000, 100, ksm_control_flags_run, 0, 1), EINVAL);
+	ktest_expect_err(kthread(dev, 1000, 100, 0, 0, 1ULL << 63), EINVAL);
+	ktest_expect_err(kthread(dev, 1000, 100, 2, 0, 0), EINVAL);
+	ktest_expect_err(kthread(dev, 1000, 100, ksm_control_flags_run | 2, 0, 0), EINVAL);
+	ktest_expect_err(kthread(dev, 1000, 100, 0x80000000u | ksm_control_flags_run, 0, 0),
+			 EINVAL);
 	memset(&k, 0, sizeof(k));
-	EXPECT_OK(ioctl(dev, KSM_GET_INFO_KTHREAD, &k));
+	ktest_expect_ok(ioctl(dev, KSM_GET_INFO_KTHREAD, &k));
 	ktest_assert(k.sleep == 7777 && k.pages_to_scan == 77 && k.flags == ksm_control_flags_run,
 		     "refused calls changed the settings: sleep %u pages_to_scan %u flags %#x",
 		     k.sleep, k.pages_to_scan, k.flags);
-	EXPECT_OK(kthread(dev, 7777, 77, 0, 0, 0));
+	ktest_expect_ok(kthread(dev, 7777, 77, 0, 0, 0));
 
-	EXPECT_ERR(ioctl(dev, KSM_START_STOP_KTHREAD, NULL), EFAULT);
-	EXPECT_ERR(ioctl(dev, KSM_START_STOP_KTHREAD, (void *)1), EFAULT);
-	EXPECT_ERR(ioctl(dev, KSM_GET_INFO_KTHREAD, NULL), EFAULT);
-	EXPECT_ERR(ioctl(dev, KSM_GET_INFO_KTHREAD, (void *)1), EFAULT);
-	EXPECT_ERR(ioctl(dev, KSM_GET_STATS, NULL), EFAULT);
-	EXPECT_ERR(ioctl(dev, KSM_GET_STATS, (void *)1), EFAULT);
+	ktest_expect_err(ioctl(dev, KSM_START_STOP_KTHREAD, NULL), EFAULT);
+	ktest_expect_err(ioctl(dev, KSM_START_STOP_KTHREAD, (void *)1), EFAULT);
+	ktest_expect_err(ioctl(dev, KSM_GET_INFO_KTHREAD, NULL), EFAULT);
+	ktest_expect_err(ioctl(dev, KSM_GET_INFO_KTHREAD, (void *)1), EFAULT);
+	ktest_expect_err(ioctl(dev, KSM_GET_STATS, NULL), EFAULT);
+	ktest_expect_err(ioctl(dev, KSM_GET_STATS, (void *)1), EFAULT);
 
-	EXPECT_ERR(stats(dev, KSM_GET_STATS, 0, 0), EINVAL);
-	EXPECT_ERR(stats(dev, KSM_GET_STATS, KSM_STATS_SIZE_MIN - 1, 0), EINVAL);
-	EXPECT_ERR(stats(dev, KSM_GET_STATS, sizeof(struct ksm_stats), 1), EINVAL);
-	EXPECT_ERR(stats(dev, KSM_GET_STATS, sizeof(struct ksm_stats), 0x80000000u), EINVAL);
-	EXPECT_OK(stats(dev, KSM_GET_STATS, KSM_STATS_SIZE_MIN, 0));
+	ktest_expect_err(stats(dev, KSM_GET_STATS, 0, 0), EINVAL);
+	ktest_expect_err(stats(dev, KSM_GET_STATS, KSM_STATS_SIZE_MIN - 1, 0), EINVAL);
+	ktest_expect_err(stats(dev, KSM_GET_STATS, sizeof(struct ksm_stats), 1), EINVAL);
+	ktest_expect_err(stats(dev, KSM_GET_STATS, sizeof(struct ksm_stats), 0x80000000u), EINVAL);
+	ktest_expect_ok(stats(dev, KSM_GET_STATS, KSM_STATS_SIZE_MIN, 0));
 
-	EXPECT_ERR(ioctl(dev, _IO(KSMIO, 0x7f), 0), ENOTTY);
-	EXPECT_ERR(ioctl(dev, _IOW(KSMIO, 0x05, int), 0), ENOTTY);
-	EXPECT_ERR(ioctl(dev, _IO('x', 1), 0), ENOTTY);
+	ktest_expect_err(ioctl(dev, _IO(KSMIO, 0x7f), 0), ENOTTY);
+	ktest_expect_err(ioctl(dev, _IOW(KSMIO, 0x05, int), 0), ENOTTY);
+	ktest_expect_err(ioctl(dev, _IO('x', 1), 0), ENOTTY);
 }
 
 static void region_ioctls(int dev)
@@ -146,63 +129,63 @@ static void region_ioctls(int dev)
 	void *h;
 
 	/* EINVAL: the region itself is malformed. */
-	EXPECT_ERR(reg(sma1, p, 0, 0, 0), EINVAL);
-	EXPECT_ERR(reg(sma1, p + 1, 1, 0, 0), EINVAL);
-	EXPECT_ERR(reg(sma1, p + 2048, 4, 0, 0), EINVAL);
-	EXPECT_ERR(reg(sma1, p + KTEST_PAGE - 8, 1, 0, 0), EINVAL);
-	EXPECT_ERR(reg(sma1, 0xfffffffffffff000ULL, 2, 0, 0), EINVAL);
-	EXPECT_ERR(reg(sma1, 0xffffffff00000000ULL, 0xffffffffu, 0, 0), EINVAL);
-	EXPECT_ERR(reg(sma1, 0xffff800000000000ULL, 1, 0, 0), EINVAL);
-	EXPECT_ERR(reg(sma1, 0xffffffffffe00000ULL, 1, 0, 0), EINVAL);
+	ktest_expect_err(reg(sma1, p, 0, 0, 0), EINVAL);
+	ktest_expect_err(reg(sma1, p + 1, 1, 0, 0), EINVAL);
+	ktest_expect_err(reg(sma1, p + 2048, 4, 0, 0), EINVAL);
+	ktest_expect_err(reg(sma1, p + KTEST_PAGE - 8, 1, 0, 0), EINVAL);
+	ktest_expect_err(reg(sma1, 0xfffffffffffff000ULL, 2, 0, 0), EINVAL);
+	ktest_expect_err(reg(sma1, 0xffffffff00000000ULL, 0xffffffffu, 0, 0), EINVAL);
+	ktest_expect_err(reg(sma1, 0xffff800000000000ULL, 1, 0, 0), EINVAL);
+	ktest_expect_err(reg(sma1, 0xffffffffffe00000ULL, 1, 0, 0), EINVAL);
 	if (!has_la57())
 		/* Ends one page beyond the 47-bit user address space. */
-		EXPECT_ERR(reg(sma1, 0x7fffffffe000ULL, 2, 0, 0), EINVAL);
+		ktest_expect_err(reg(sma1, 0x7fffffffe000ULL, 2, 0, 0), EINVAL);
 	else
 		ktest_info("la57: the 47-bit boundary case is not checked");
-	EXPECT_ERR(reg(sma1, p, 1, 1, 0), EINVAL);
-	EXPECT_ERR(reg(sma1, p, 1, 0x80000000u, 0), EINVAL);
-	EXPECT_ERR(reg(sma1, p, 1, 0, 1), EINVAL);
-	EXPECT_ERR(reg(sma1, p, 1, 0, 1ULL << 63), EINVAL);
+	ktest_expect_err(reg(sma1, p, 1, 1, 0), EINVAL);
+	ktest_expect_err(reg(sma1, p, 1, 0x80000000u, 0), EINVAL);
+	ktest_expect_err(reg(sma1, p, 1, 0, 1), EINVAL);
+	ktest_expect_err(reg(sma1, p, 1, 0, 1ULL << 63), EINVAL);
 
 	/* EFAULT: the argument itself is unreadable. */
-	EXPECT_ERR(ioctl(sma1, KSM_REGISTER_MEMORY_REGION, NULL), EFAULT);
-	EXPECT_ERR(ioctl(sma1, KSM_REGISTER_MEMORY_REGION, (void *)1), EFAULT);
-	EXPECT_ERR(ioctl(sma1, KSM_GET_AREA_STATS, NULL), EFAULT);
-	EXPECT_ERR(ioctl(sma1, KSM_GET_AREA_STATS, (void *)1), EFAULT);
-	EXPECT_ERR(stats(sma1, KSM_GET_AREA_STATS, 0, 0), EINVAL);
-	EXPECT_ERR(stats(sma1, KSM_GET_AREA_STATS, KSM_STATS_SIZE_MIN - 1, 0), EINVAL);
-	EXPECT_ERR(stats(sma1, KSM_GET_AREA_STATS, sizeof(struct ksm_stats), 1), EINVAL);
+	ktest_expect_err(ioctl(sma1, KSM_REGISTER_MEMORY_REGION, NULL), EFAULT);
+	ktest_expect_err(ioctl(sma1, KSM_REGISTER_MEMORY_REGION, (void *)1), EFAULT);
+	ktest_expect_err(ioctl(sma1, KSM_GET_AREA_STATS, NULL), EFAULT);
+	ktest_expect_err(ioctl(sma1, KSM_GET_AREA_STATS, (void *)1), EFAULT);
+	ktest_expect_err(stats(sma1, KSM_GET_AREA_STATS, 0, 0), EINVAL);
+	ktest_expect_err(stats(sma1, KSM_GET_AREA_STATS, KSM_STATS_SIZE_MIN - 1, 0), EINVAL);
+	ktest_expect_err(stats(sma1, KSM_GET_AREA_STATS, sizeof(struct ksm_stats), 1), EINVAL);
 
 	/* Nothing of the above got registered. */
 	ktest_area_stats(sma1, &st);
 	ktest_expect_stats("area after refused registrations", &st, 0, 0, 0, 0);
 
 	/* Region [10, 20) on sma1; overlaps are refused on either SMA. */
-	EXPECT_OK(reg(sma1, p + P(10), 10, 0, 0));
-	EXPECT_ERR(reg(sma1, p + P(10), 10, 0, 0), EEXIST);
-	EXPECT_ERR(reg(sma1, p + P(5), 10, 0, 0), EEXIST);
-	EXPECT_ERR(reg(sma1, p + P(15), 10, 0, 0), EEXIST);
-	EXPECT_ERR(reg(sma1, p, 30, 0, 0), EEXIST);
-	EXPECT_ERR(reg(sma1, p + P(12), 1, 0, 0), EEXIST);
-	EXPECT_ERR(reg(sma1, p + P(19), 1, 0, 0), EEXIST);
-	EXPECT_ERR(reg(sma1, p + P(9), 2, 0, 0), EEXIST);
-	EXPECT_ERR(reg(sma2, p + P(10), 10, 0, 0), EEXIST);
-	EXPECT_ERR(reg(sma2, p + P(10), 1, 0, 0), EEXIST);
-	EXPECT_ERR(reg(sma2, p + P(5), 10, 0, 0), EEXIST);
-	EXPECT_ERR(reg(sma2, p + P(19), 5, 0, 0), EEXIST);
-	EXPECT_ERR(reg(sma2, p, 40, 0, 0), EEXIST);
+	ktest_expect_ok(reg(sma1, p + P(10), 10, 0, 0));
+	ktest_expect_err(reg(sma1, p + P(10), 10, 0, 0), EEXIST);
+	ktest_expect_err(reg(sma1, p + P(5), 10, 0, 0), EEXIST);
+	ktest_expect_err(reg(sma1, p + P(15), 10, 0, 0), EEXIST);
+	ktest_expect_err(reg(sma1, p, 30, 0, 0), EEXIST);
+	ktest_expect_err(reg(sma1, p + P(12), 1, 0, 0), EEXIST);
+	ktest_expect_err(reg(sma1, p + P(19), 1, 0, 0), EEXIST);
+	ktest_expect_err(reg(sma1, p + P(9), 2, 0, 0), EEXIST);
+	ktest_expect_err(reg(sma2, p + P(10), 10, 0, 0), EEXIST);
+	ktest_expect_err(reg(sma2, p + P(10), 1, 0, 0), EEXIST);
+	ktest_expect_err(reg(sma2, p + P(5), 10, 0, 0), EEXIST);
+	ktest_expect_err(reg(sma2, p + P(19), 5, 0, 0), EEXIST);
+	ktest_expect_err(reg(sma2, p, 40, 0, 0), EEXIST);
 	/* Adjacent ranges do not overlap. */
-	EXPECT_OK(reg(sma1, p + P(9), 1, 0, 0));
-	EXPECT_OK(reg(sma2, p + P(20), 1, 0, 0));
-	EXPECT_ERR(reg(sma1, p + P(20), 1, 0, 0), EEXIST);
-	EXPECT_ERR(reg(sma2, p + P(8), 2, 0, 0), EEXIST);
+	ktest_expect_ok(reg(sma1, p + P(9), 1, 0, 0));
+	ktest_expect_ok(reg(sma2, p + P(20), 1, 0, 0));
+	ktest_expect_err(reg(sma1, p + P(20), 1, 0, 0), EEXIST);
+	ktest_expect_err(reg(sma2, p + P(8), 2, 0, 0), EEXIST);
 
 	/* A range that is not mapped at all registers fine. */
 	h = mmap(NULL, P(8), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ktest_assert(h != MAP_FAILED, "mmap: %s", strerror(errno));
 	munmap(h, P(8));
 	hole = (uint64_t)(uintptr_t)h;
-	EXPECT_OK(reg(sma2, hole, 8, 0, 0));
+	ktest_expect_ok(reg(sma2, hole, 8, 0, 0));
 
 	ktest_area_stats(sma1, &st);
 	ktest_expect_stats("sma1 regions", &st, KTEST_ANY, KTEST_ANY, KTEST_ANY, 2);
@@ -210,23 +193,23 @@ static void region_ioctls(int dev)
 	ktest_expect_stats("sma2 regions", &st, KTEST_ANY, KTEST_ANY, KTEST_ANY, 2);
 
 	/* ENOENT: not the start of a region of this SMA. */
-	EXPECT_ERR(rm(sma1, p + P(11)), ENOENT);
-	EXPECT_ERR(rm(sma1, p + P(19)), ENOENT);
-	EXPECT_ERR(rm(sma1, p), ENOENT);
-	EXPECT_ERR(rm(sma1, 0), ENOENT);
-	EXPECT_ERR(rm(sma2, p + P(10)), ENOENT);	/* sma1's */
-	EXPECT_ERR(rm(sma1, p + P(20)), ENOENT);	/* sma2's */
-	EXPECT_OK(rm(sma1, p + P(10)));
-	EXPECT_ERR(rm(sma1, p + P(10)), ENOENT);
-	EXPECT_OK(rm(sma2, hole));
-	EXPECT_ERR(rm(sma2, hole), ENOENT);
+	ktest_expect_err(rm(sma1, p + P(11)), ENOENT);
+	ktest_expect_err(rm(sma1, p + P(19)), ENOENT);
+	ktest_expect_err(rm(sma1, p), ENOENT);
+	ktest_expect_err(rm(sma1, 0), ENOENT);
+	ktest_expect_err(rm(sma2, p + P(10)), ENOENT);	/* sma1's */
+	ktest_expect_err(rm(sma1, p + P(20)), ENOENT);	/* sma2's */
+	ktest_expect_ok(rm(sma1, p + P(10)));
+	ktest_expect_err(rm(sma1, p + P(10)), ENOENT);
+	ktest_expect_ok(rm(sma2, hole));
+	ktest_expect_err(rm(sma2, hole), ENOENT);
 	/* The removed range is free again, also for the other SMA. */
-	EXPECT_OK(reg(sma2, p + P(10), 10, 0, 0));
+	ktest_expect_ok(reg(sma2, p + P(10), 10, 0, 0));
 
 	/* ENOTTY for unknown ioctls on an SMA fd. */
-	EXPECT_ERR(ioctl(sma1, _IO(KSMIO, 0x7f), 0), ENOTTY);
-	EXPECT_ERR(ioctl(sma1, _IO(KSMIO, 0x2f), 0), ENOTTY);
-	EXPECT_ERR(ioctl(sma1, _IO('x', 1), 0), ENOTTY);
+	ktest_expect_err(ioctl(sma1, _IO(KSMIO, 0x7f), 0), ENOTTY);
+	ktest_expect_err(ioctl(sma1, _IO(KSMIO, 0x2f), 0), ENOTTY);
+	ktest_expect_err(ioctl(sma1, _IO('x', 1), 0), ENOTTY);
 
 	close(sma1);
 	close(sma2);
@@ -245,17 +228,17 @@ static void regions_per_fd_limit(void)
 	sma1 = ktest_create_area(dev);
 	sma2 = ktest_create_area(dev);
 	for (int i = 0; i < 4; i++)
-		EXPECT_OK(reg(sma1, p + P(2 * i), 1, 0, 0));
-	EXPECT_ERR(reg(sma1, p + P(8), 1, 0, 0), ENOSPC);
-	EXPECT_ERR(reg(sma1, p + P(8), 2, 0, 0), ENOSPC);
+		ktest_expect_ok(reg(sma1, p + P(2 * i), 1, 0, 0));
+	ktest_expect_err(reg(sma1, p + P(8), 1, 0, 0), ENOSPC);
+	ktest_expect_err(reg(sma1, p + P(8), 2, 0, 0), ENOSPC);
 	ktest_area_stats(sma1, &st);
 	ktest_expect_stats("full SMA", &st, KTEST_ANY, KTEST_ANY, KTEST_ANY, 4);
 	/* The limit is per SMA. */
-	EXPECT_OK(reg(sma2, p + P(8), 1, 0, 0));
+	ktest_expect_ok(reg(sma2, p + P(8), 1, 0, 0));
 	/* A removed region frees its slot. */
-	EXPECT_OK(rm(sma1, p));
-	EXPECT_OK(reg(sma1, p + P(10), 1, 0, 0));
-	EXPECT_ERR(reg(sma1, p + P(12), 1, 0, 0), ENOSPC);
+	ktest_expect_ok(rm(sma1, p));
+	ktest_expect_ok(reg(sma1, p + P(10), 1, 0, 0));
+	ktest_expect_err(reg(sma1, p + P(12), 1, 0, 0), ENOSPC);
 	/* Refused registrations did not count. */
 	ktest_area_stats(sma1, &st);
 	ktest_expect_stats("full SMA again", &st, KTEST_ANY, KTEST_ANY, KTEST_ANY, 4);

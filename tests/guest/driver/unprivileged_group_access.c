@@ -87,15 +87,6 @@ static int list_areas(int dev, struct ksm_area_info *e, unsigned int cap, unsign
 	return (int)l.total;
 }
 
-#define EXPECT_ERR(call, err) do {					\
-	long _r;							\
-	errno = 0;							\
-	_r = (call);							\
-	if (_r != -1 || errno != (err))					\
-		ktest_fail("%s: returned %ld, errno %d (%s); want -1, errno %d (%s)", \
-			   #call, _r, errno, strerror(errno), (err), strerror(err)); \
-} while (0)
-
 static void wait_area(int sma, long long shared, long long sharing)
 {
 	uint64_t t0 = ktest_now_ms();
@@ -167,14 +158,14 @@ static void member(int in, int out, int primary)
 	ktest_assert(ioctl(dev, KSM_GET_API_VERSION, 0) == KSM_API_VERSION, "api version");
 
 	/* No control over the scanner. */
-	EXPECT_ERR(ioctl(dev, KSM_START_STOP_KTHREAD, &k), EPERM);
+	ktest_expect_err(ioctl(dev, KSM_START_STOP_KTHREAD, &k), EPERM);
 	k.flags = 0;
-	EXPECT_ERR(ioctl(dev, KSM_START_STOP_KTHREAD, &k), EPERM);
+	ktest_expect_err(ioctl(dev, KSM_START_STOP_KTHREAD, &k), EPERM);
 #ifdef KSM_SET_AUTOTUNE
 	{
 		struct ksm_autotune at = { .size = sizeof(at) };
 
-		EXPECT_ERR(ioctl(dev, KSM_SET_AUTOTUNE, &at), EPERM);
+		ktest_expect_err(ioctl(dev, KSM_SET_AUTOTUNE, &at), EPERM);
 	}
 #endif
 
@@ -200,7 +191,8 @@ static void member(int in, int out, int primary)
 	ktest_must_register(sma, u, NUSER, "own memory");
 
 	/* Root's region start is not a region of this SMA (or this mm). */
-	EXPECT_ERR(ioctl(sma, KSM_REMOVE_MEMORY_REGION, (unsigned long)pl.root_region), ENOENT);
+	ktest_expect_err(ioctl(sma, KSM_REMOVE_MEMORY_REGION, (unsigned long)pl.root_region),
+			 ENOENT);
 
 	/*
 	 * The same virtual address in its own address space: its own fresh
@@ -261,7 +253,8 @@ static void member(int in, int out, int primary)
 	ktest_assert(!ktest_remove(sma, (void *)(uintptr_t)pl.root_other), "remove unmapped range");
 	ktest_check_pages("user's written page", r, 1, 32, 0);
 	ktest_check_pages("user's other pages at root's address", r + PG, NROOT - 1, 31, 0);
-	EXPECT_ERR(ioctl(sma, KSM_REMOVE_MEMORY_REGION, (unsigned long)pl.root_region), ENOENT);
+	ktest_expect_err(ioctl(sma, KSM_REMOVE_MEMORY_REGION, (unsigned long)pl.root_region),
+			 ENOENT);
 	if (write(out, "d", 1) != 1)
 		ktest_fail("pipe");
 	/* Stay until root has looked at its own region. */

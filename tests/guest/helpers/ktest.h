@@ -35,6 +35,36 @@
 	}								\
 } while (0)
 
+/**
+ * ktest_expect_err() - fail unless a call is refused with one errno
+ * @call: an expression returning -1 and setting errno on failure (ioctl())
+ * @err: the errno it must set
+ *
+ * Fails, naming the call, unless @call returns exactly -1 (not another
+ * negative or a positive value) with errno @err.
+ */
+#define ktest_expect_err(call, err) do {				\
+	long _r;							\
+	errno = 0;							\
+	_r = (call);							\
+	if (_r != -1 || errno != (err))					\
+		ktest_fail("%s: returned %ld, errno %d (%s); want -1, errno %d (%s)", \
+			   #call, _r, errno, strerror(errno), (err), strerror(err)); \
+} while (0)
+
+/**
+ * ktest_expect_ok() - fail unless a call returns 0
+ * @call: an expression returning 0 on success and setting errno on failure
+ */
+#define ktest_expect_ok(call) do {					\
+	long _r;							\
+	errno = 0;							\
+	_r = (call);							\
+	if (_r != 0)							\
+		ktest_fail("%s: returned %ld, errno %d (%s); want 0",	\
+			   #call, _r, errno, strerror(errno));		\
+} while (0)
+
 #define ktest_info(...) do { printf(__VA_ARGS__); putchar('\n'); fflush(stdout); } while (0)
 
 /* Open /dev/ksm (O_RDWR|O_CLOEXEC) or fail the test. */
