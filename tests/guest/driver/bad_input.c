@@ -63,21 +63,6 @@ static long stats(int fd, unsigned long cmd, uint32_t size, uint32_t flags)
 	return ioctl(fd, cmd, &st);
 }
 
-static int has_la57(void)
-{
-	FILE *f = fopen("/proc/cpuinfo", "re");
-	char line[4096];
-	int found = 0;
-
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "flags", 5) && strstr(line, " la57"))
-			found = 1;
-	fclose(f);
-	return found;
-}
-
 static void dev_ioctls(int dev)
 {
 	struct ksm_kthread_info k;
@@ -137,7 +122,7 @@ static void region_ioctls(int dev)
 	ktest_expect_err(reg(sma1, 0xffffffff00000000ULL, 0xffffffffu, 0, 0), EINVAL);
 	ktest_expect_err(reg(sma1, 0xffff800000000000ULL, 1, 0, 0), EINVAL);
 	ktest_expect_err(reg(sma1, 0xffffffffffe00000ULL, 1, 0, 0), EINVAL);
-	if (!has_la57())
+	if (!ktest_cpu_has_la57())
 		/* Ends one page beyond the 47-bit user address space. */
 		ktest_expect_err(reg(sma1, 0x7fffffffe000ULL, 2, 0, 0), EINVAL);
 	else

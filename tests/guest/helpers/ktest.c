@@ -200,6 +200,21 @@ void ktest_drop_privileges(void)
 		ktest_fail("dropping privileges: %s", strerror(errno));
 }
 
+int ktest_cpu_has_la57(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	char line[4096];
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "flags", 5) && strstr(line, " la57"))
+			found = 1;
+	fclose(f);
+	return found;
+}
+
 void ktest_print_stats(const char *what, const struct ksm_stats *st)
 {
 	fprintf(stderr,

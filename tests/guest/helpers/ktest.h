@@ -122,6 +122,13 @@ uint64_t ktest_pfn(const void *addr);
 long long ktest_sysfs_stat(const char *name);
 /* Drop to an unprivileged user (nobody, 65534). */
 void ktest_drop_privileges(void);
+/**
+ * ktest_cpu_has_la57() - whether the CPU has 5-level paging
+ *
+ * Return: 1 if /proc/cpuinfo lists the la57 flag (user space may then
+ * reach beyond 47 bits of address), 0 if not or if it cannot be read.
+ */
+int ktest_cpu_has_la57(void);
 
 /*
  * Additions: diagnostics and common checks.  Expected values of -1 mean
