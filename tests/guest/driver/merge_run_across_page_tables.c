@@ -8,10 +8,8 @@
  * alone; all the others share one frame.  Every byte is verified, and
  * once the pipe lets go, the pinned copy merges too.
  */
-#include <fcntl.h>
 #include <stdint.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 #include <unistd.h>
 #include "ktest.h"
 
@@ -45,7 +43,6 @@ int main(void)
 	char expect_odd[KTEST_PAGE];
 	uint64_t kpfn;
 	struct ksm_stats st;
-	struct iovec iov;
 	int pfd[2];
 
 	ktest_fill_pages(p, NPAGES, 5, 0);
@@ -53,11 +50,7 @@ int main(void)
 	pinned = p + (size_t)PINNED_PAGE * KTEST_PAGE;
 	odd[ODD_BYTE] = 0x11;
 	memcpy(expect_odd, odd, KTEST_PAGE);
-	ktest_assert(pipe(pfd) == 0, "pipe: %s", strerror(errno));
-	iov.iov_base = pinned;
-	iov.iov_len = KTEST_PAGE;
-	ktest_assert(vmsplice(pfd[1], &iov, 1, 0) == (ssize_t)KTEST_PAGE,
-		     "vmsplice: %s", strerror(errno));
+	ktest_pin_page(pinned, pfd);
 
 	ktest_must_register(sma, p, NPAGES, NULL);
 	ktest_scan_and_wait(dev);
@@ -79,9 +72,7 @@ int main(void)
 				     "while pinned: page %d holds wrong bytes", i);
 
 	/* Drain the pipe: the pinned copy merges with the others. */
-	buf = malloc(KTEST_PAGE);
-	ktest_assert(buf && read(pfd[0], buf, KTEST_PAGE) == (ssize_t)KTEST_PAGE,
-		     "read pipe: %s", strerror(errno));
+	buf = ktest_unpin_page(pfd);
 	ktest_assert(ktest_check_page(buf, 5), "the pipe carried wrong bytes");
 	ktest_wait_scans(dev, 3, 60);
 	ktest_global_stats(dev, &st);

@@ -4,8 +4,6 @@
  * vmsplice() into a pipe holds one (as GUP pins and O_DIRECT do).  Its
  * duplicates merge; once the pipe has been drained, it merges too.
  */
-#include <fcntl.h>
-#include <sys/uio.h>
 #include <unistd.h>
 #include "ktest.h"
 
@@ -15,31 +13,25 @@ int main(void)
 {
 	int dev = ktest_open_dev(), sma = ktest_create_area(dev);
 	char *p = ktest_map(NPAGES), *buf;
-	struct iovec iov;
+	char *pinned = p + (NPAGES - 1) * KTEST_PAGE;
 	struct ksm_stats st;
 	int pfd[2];
 
 	ktest_fill_pages(p, NPAGES, 7, 0);
-	ktest_assert(pipe(pfd) == 0, "pipe: %s", strerror(errno));
 	/* The pipe now holds a reference to the last page. */
-	iov.iov_base = p + (NPAGES - 1) * KTEST_PAGE;
-	iov.iov_len = KTEST_PAGE;
-	ktest_assert(vmsplice(pfd[1], &iov, 1, 0) == (ssize_t)KTEST_PAGE,
-		     "vmsplice: %s", strerror(errno));
+	ktest_pin_page(pinned, pfd);
 
 	ktest_must_register(sma, p, NPAGES, NULL);
 	ktest_scan_and_wait(dev);
 	ktest_global_stats(dev, &st);
 	ktest_expect_stats("while pinned", &st, 1, NPAGES - 2, -1, -1);
 	ktest_expect_same_pfn("unpinned duplicates", p, NPAGES - 1);
-	ktest_assert(ktest_pfn(iov.iov_base) != ktest_pfn(p),
+	ktest_assert(ktest_pfn(pinned) != ktest_pfn(p),
 		     "the pinned page was merged");
 	ktest_check_pages("while pinned", p, NPAGES, 7, 0);
 
 	/* Drain the pipe: the extra reference is gone, the page merges. */
-	buf = malloc(KTEST_PAGE);
-	ktest_assert(read(pfd[0], buf, KTEST_PAGE) == (ssize_t)KTEST_PAGE,
-		     "read pipe: %s", strerror(errno));
+	buf = ktest_unpin_page(pfd);
 	ktest_assert(ktest_check_page(buf, 7), "the pipe carried wrong bytes");
 	ktest_wait_scans(dev, 3, 60);
 	ktest_global_stats(dev, &st);

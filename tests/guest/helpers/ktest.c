@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -192,6 +193,27 @@ long long ktest_sysfs_stat(const char *name)
 		v = -1;
 	fclose(f);
 	return v;
+}
+
+void ktest_pin_page(const void *page, int pipefd[2])
+{
+	struct iovec iov = { .iov_base = (void *)page, .iov_len = KTEST_PAGE };
+
+	if (pipe(pipefd))
+		ktest_fail("pipe: %s", strerror(errno));
+	if (vmsplice(pipefd[1], &iov, 1, 0) != (ssize_t)KTEST_PAGE)
+		ktest_fail("vmsplice: %s", strerror(errno));
+}
+
+char *ktest_unpin_page(int pipefd[2])
+{
+	char *buf = malloc(KTEST_PAGE);
+
+	if (!buf)
+		ktest_fail("out of memory");
+	if (read(pipefd[0], buf, KTEST_PAGE) != (ssize_t)KTEST_PAGE)
+		ktest_fail("read pipe: %s", strerror(errno));
+	return buf;
 }
 
 void ktest_drop_privileges(void)

@@ -120,6 +120,26 @@ int ktest_check_page(const void *page, uint64_t seed);
 uint64_t ktest_pfn(const void *addr);
 /* Sum of a field over the system: read /sys/kernel/mm/ksmdev/<name>; -1 if absent. */
 long long ktest_sysfs_stat(const char *name);
+/**
+ * ktest_pin_page() - hold a reference to a page beyond its mapping
+ * @page: the page (present)
+ * @pipefd: gets the pipe that holds the reference
+ *
+ * vmsplice()s @page into a new pipe, which keeps a reference to it as a
+ * GUP pin or O_DIRECT would, until ktest_unpin_page() drains the pipe.
+ * Fails the test if the pipe or the splice cannot be made.
+ */
+void ktest_pin_page(const void *page, int pipefd[2]);
+/**
+ * ktest_unpin_page() - drain the pipe of ktest_pin_page()
+ * @pipefd: the pipe ktest_pin_page() made
+ *
+ * Reads the page back out of the pipe, which drops the pipe's reference.
+ *
+ * Return: a malloc()ed copy of the page as the pipe carried it (the test
+ * checks its bytes); fails the test if it cannot be read.
+ */
+char *ktest_unpin_page(int pipefd[2]);
 /* Drop to an unprivileged user (nobody, 65534). */
 void ktest_drop_privileges(void);
 /**
