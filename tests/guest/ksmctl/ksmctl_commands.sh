@@ -18,117 +18,31 @@
 # Needs: build/tools/ksmctl, build/examples/ksmdev-example, python3, setpriv.
 
 set -u
+# shellcheck source=helpers/lib.sh
+. "${KTEST_TOP:?KTEST_TOP is not set}/tests/guest/ksmctl/helpers/lib.sh"
 
-top=${KTEST_TOP:?KTEST_TOP is not set}
-ksmctl=$top/build/tools/ksmctl
-example=$top/build/examples/ksmdev-example
-sysfs=/sys/kernel/mm/ksmdev
 # The statistics ksmctl shows, each mirrored by a file in $sysfs.
 stats="pages_shared pages_sharing pages_unshared pages_volatile pages_merged
 full_scans pages_scanned regions max_kernel_pages cap_refusals pages_skipped
 last_scan_ms scanner_cpu_permille zero_pages"
-nobody=65534
 other=65533
 
-for f in "$ksmctl" "$example"; do
-	[ -x "$f" ] || { echo "SKIP: $f is not built"; exit 77; }
-done
-for c in python3 setpriv; do
-	command -v $c >/dev/null || { echo "SKIP: no $c"; exit 77; }
-done
+need "$ksmctl" "$example"
+need_cmd python3 setpriv
+kc_init ksmctl-test
 
-tmp=$(mktemp -d /tmp/ksmctl-test.XXXXXX) || exit 1
-chmod 755 "$tmp"
+# The workloads (also in $pids, killed on exit).
 w1=
 w2=
 
 # shellcheck disable=SC2317 # invoked by the trap
-cleanup() {
-	for p in $w1 $w2; do
-		kill -9 "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	[ -e /dev/ksm ] && chmod 0660 /dev/ksm
+at_exit() {
 	grep -q '^ksmdev ' /proc/modules || insmod "$KTEST_KO" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-step() {
-	echo "== $*"
-}
-
-# slurp FILE: its contents, less the last newline, in $text (no fork).
-slurp() {
-	text=
-	_nl=
-	while IFS= read -r _line || [ -n "$_line" ]; do
-		text=$text$_nl$_line
-		_nl='
-'
-	done <"$1"
 }
 
 # sysval NAME: /sys/kernel/mm/ksmdev/NAME in $v.
 sysval() {
 	read -r v <"$sysfs/$1"
-}
-
-# kc [-u UID] [-o NAME] WANT ARGS...: run ksmctl (as UID) with stdout to
-# $tmp/NAME (default out) and stderr to $tmp/err; fail unless it exits WANT.
-kc() {
-	as=
-	out=out
-	while :; do
-		case $1 in
-		-u) as="setpriv --reuid=$2 --regid=$2 --clear-groups"; shift 2 ;;
-		-o) out=$2; shift 2 ;;
-		*) break ;;
-		esac
-	done
-	want=$1
-	shift
-	$as "$ksmctl" "$@" >"$tmp/$out" 2>"$tmp/err"
-	rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		slurp "$tmp/$out"
-		o=$text
-		slurp "$tmp/err"
-		fail "ksmctl $* ${as:+(as $as)}: exit $rc, want $want
---- stdout:
-$o
---- stderr:
-$text"
-	fi
-}
-
-expect_err() {
-	slurp "$tmp/err"
-	[ "$text" = "$1" ] || fail "stderr of the last ksmctl: '$text', want '$1'"
-}
-
-# expect_err_has PATTERN: stderr holds the (case-pattern) PATTERN.
-expect_err_has() {
-	slurp "$tmp/err"
-	case $text in
-	*$1*) ;;
-	*) fail "stderr of the last ksmctl: '$text', want it to contain '$1'" ;;
-	esac
-}
-
-expect_out() {
-	slurp "$tmp/${2:-out}"
-	[ "$text" = "$1" ] || fail "stdout of the last ksmctl: '$text', want '$1'"
-}
-
-expect_no_out() {
-	[ ! -s "$tmp/out" ] || { slurp "$tmp/out"; fail "ksmctl wrote to stdout on failure: $text"; }
 }
 
 # wait_sysfs NAME VALUE SECONDS [LOG]
@@ -597,6 +511,7 @@ chmod 0666 /dev/ksm
 # 4 buffers of 4 MiB with the same contents, frozen once registered.
 setpriv --reuid=$nobody --regid=$nobody --clear-groups "$example" 4 4 >"$tmp/w1.log" 2>&1 &
 w1=$!
+pids="$pids $w1"
 wait_sysfs regions 4 60 "$tmp/w1.log"
 kill -STOP "$w1"
 # 2 buffers of 1 MiB (the first MiB of the same contents again), run
@@ -607,6 +522,7 @@ if ! { mkdir "$tmp/bin" && chmod 755 "$tmp/bin" && cp "$example" "$tmp/bin/$w2co
 fi
 setpriv --reuid=$nobody --regid=$nobody --clear-groups "$tmp/bin/$w2comm" 2 1 >"$tmp/w2.log" 2>&1 &
 w2=$!
+pids="$pids $w2"
 wait_sysfs regions 6 60 "$tmp/w2.log"
 kill -STOP "$w2"
 sysval pages_merged
@@ -745,8 +661,7 @@ expect_no_out
 step "module not loaded"
 kill -9 "$w1" "$w2"
 wait "$w1" "$w2" 2>/dev/null
-w1=
-w2=
+pids=
 i=0
 until rmmod ksmdev 2>"$tmp/rmmod.err"; do
 	i=$((i + 1))

@@ -22,112 +22,26 @@
 # build/lib/libksmdev.so.1, python3, setpriv.
 
 set -u
+# shellcheck source=helpers/lib.sh
+. "${KTEST_TOP:?KTEST_TOP is not set}/tests/guest/ksmctl/helpers/lib.sh"
 
-top=${KTEST_TOP:?KTEST_TOP is not set}
-ksmctl=$top/build/tools/ksmctl
-example=$top/build/examples/ksmdev-example
 lib=$top/build/lib/libksmdev.so.1
-sysfs=/sys/kernel/mm/ksmdev
 params=/sys/module/ksmdev/parameters
-nobody=65534
 
-for f in "$ksmctl" "$example" "$lib"; do
-	[ -e "$f" ] || { echo "SKIP: $f is not built"; exit 77; }
-done
+need "$ksmctl" "$example" "$lib"
 py=/usr/bin/python3
-[ -x $py ] || py=$(command -v python3) || { echo "SKIP: no python3"; exit 77; }
-command -v setpriv >/dev/null || { echo "SKIP: no setpriv"; exit 77; }
-[ -e $params/use_zero_pages ] || { echo "SKIP: the module has no use_zero_pages"; exit 77; }
-
-tmp=$(mktemp -d /tmp/ksmctl-features.XXXXXX) || exit 1
-chmod 755 "$tmp"
-pids=
+[ -x $py ] || py=$(command -v python3) || skip "no python3"
+need_cmd setpriv
+[ -e $params/use_zero_pages ] || skip "the module has no use_zero_pages"
+kc_init ksmctl-features
 
 # shellcheck disable=SC2317 # invoked by the trap
-cleanup() {
-	for p in $pids; do
-		kill -9 "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
+at_exit() {
 	"$ksmctl" autotune off 2>/dev/null
 	"$ksmctl" stop 2>/dev/null
 	echo 0 >"$params"/smart_scan
 	echo 0 >"$params"/use_zero_pages
 	echo 1 >"$params"/domain_policy
-	[ -e /dev/ksm ] && chmod 0660 /dev/ksm
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-step() {
-	echo "== $*"
-}
-
-# slurp FILE: its contents, less the last newline, in $text.
-slurp() {
-	text=
-	_nl=
-	while IFS= read -r _line || [ -n "$_line" ]; do
-		text=$text$_nl$_line
-		_nl='
-'
-	done <"$1"
-}
-
-# kc [-u UID] [-o NAME] WANT ARGS...: run ksmctl (as UID) with stdout to
-# $tmp/NAME (default out) and stderr to $tmp/err; fail unless it exits WANT.
-kc() {
-	as=
-	out=out
-	while :; do
-		case $1 in
-		-u) as="setpriv --reuid=$2 --regid=$2 --clear-groups"; shift 2 ;;
-		-o) out=$2; shift 2 ;;
-		*) break ;;
-		esac
-	done
-	want=$1
-	shift
-	$as "$ksmctl" "$@" >"$tmp/$out" 2>"$tmp/err"
-	rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		slurp "$tmp/$out"
-		o=$text
-		slurp "$tmp/err"
-		fail "ksmctl $* ${as:+(as $as)}: exit $rc, want $want
---- stdout:
-$o
---- stderr:
-$text"
-	fi
-}
-
-expect_out() {
-	slurp "$tmp/${2:-out}"
-	[ "$text" = "$1" ] || fail "stdout of the last ksmctl: '$text', want '$1'"
-}
-
-expect_err() {
-	slurp "$tmp/err"
-	[ "$text" = "$1" ] || fail "stderr of the last ksmctl: '$text', want '$1'"
-}
-
-expect_err_has() {
-	slurp "$tmp/err"
-	case $text in
-	*$1*) ;;
-	*) fail "stderr of the last ksmctl: '$text', want it to contain '$1'" ;;
-	esac
-}
-
-expect_no_out() {
-	[ ! -s "$tmp/out" ] || { slurp "$tmp/out"; fail "ksmctl wrote to stdout: $text"; }
 }
 
 # expect_file FILE VALUE: the first line of FILE is VALUE.
