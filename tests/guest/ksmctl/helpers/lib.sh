@@ -5,7 +5,8 @@
 # kc_init makes $tmp and, when the test exits, kills the processes in
 # $pids, runs the test's at_exit, gives /dev/ksm back mode 0660 and
 # removes $tmp.  kc runs ksmctl; the expect_* functions check what the
-# last kc printed.
+# last kc printed.  The checks a test writes in python import
+# ksmctl_output.py from this directory, which is on PYTHONPATH.
 
 top=${KTEST_TOP:?KTEST_TOP is not set}
 ksmctl=$top/build/tools/ksmctl
@@ -13,6 +14,8 @@ example=$top/build/examples/ksmdev-example
 sysfs=/sys/kernel/mm/ksmdev
 nobody=65534
 pids=
+# (No __pycache__: the tree is read-only in the guest.)
+export PYTHONPATH="$top/tests/guest/ksmctl/helpers" PYTHONDONTWRITEBYTECODE=1
 
 fail() {
 	echo "FAIL: $*" >&2
