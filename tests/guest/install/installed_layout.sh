@@ -30,8 +30,9 @@
 # part must pass.  Leaves ksmdev loaded.  Exit 0 pass, 1 fail, 77 skip.
 
 set -u
+# shellcheck source=../helpers/staging.sh
+. "${KTEST_TOP:?KTEST_TOP is not set}/tests/guest/helpers/staging.sh"
 
-top=${KTEST_TOP:?KTEST_TOP is not set}
 ko=${KTEST_KO:?KTEST_KO is not set}
 prefix=/usr
 libdir=$prefix/lib
@@ -40,19 +41,7 @@ inst=$work/root
 kver=$(uname -r)
 sysfs=/sys/kernel/mm/ksmdev
 
-failures=0
 skipped=
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-die() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-info() {
-	echo "$*"
-}
 t0=$(date +%s)
 section() {
 	echo "== $* [$(($(date +%s) - t0))s]"
@@ -65,12 +54,7 @@ skip_part() {		# skip_part <part> <why>
 	skipped="$skipped $1"
 }
 
-for tool in make cc pkg-config depmod modprobe rmmod insmod readelf ldd; do
-	command -v "$tool" >/dev/null 2>&1 || {
-		echo "SKIP: $tool is not available"
-		exit 77
-	}
-done
+need_tools make cc pkg-config depmod modprobe rmmod insmod readelf ldd
 
 pids=
 # shellcheck disable=SC2317 # invoked by the trap
@@ -91,8 +75,7 @@ mkdir -p "$work" || die "cannot create $work"
 
 section install
 
-make -s -q -C "$top" lib PREFIX="$prefix" ||
-	die "the library in $top/build/lib is missing or out of date; run 'make lib' on the host"
+need_built_lib "$prefix"
 
 # mk <target...>: make in the tree, installing into the staging root; the
 # output is in $work/make.log.
@@ -259,9 +242,7 @@ elf_from_staging() {
 	resolved=$(ldd "$1" | awk '$1 == "libksmdev.so.1" { print $3 }')
 	[ "$resolved" = "$inst$libdir/libksmdev.so.1" ] ||
 		fail "$1: libksmdev.so.1 resolves to '$resolved', expected $inst$libdir/libksmdev.so.1"
-	if readelf -d "$1" | grep -Eq 'RPATH|RUNPATH'; then
-		fail "$1 has an RPATH/RUNPATH: $(readelf -d "$1" | grep -E 'RPATH|RUNPATH')"
-	fi
+	expect_no_rpath "$1"
 }
 
 if [ $have_ksmctl = 1 ]; then
@@ -373,10 +354,4 @@ left=$(find "$inst" ! -type d)
 $left"
 
 [ -n "$skipped" ] && info "parts skipped:$skipped"
-if [ $failures -ne 0 ]; then
-	echo "$failures check(s) failed; files kept in $work" >&2
-	exit 1
-fi
-rm -rf "$work"
-info ok
-exit 0
+finish "$work"

@@ -14,33 +14,16 @@
 # test writes goes to /tmp.  Exit 0 pass, 1 fail, 77 skip.
 
 set -u
+# shellcheck source=../helpers/staging.sh
+. "${KTEST_TOP:?KTEST_TOP is not set}/tests/guest/helpers/staging.sh"
 
-top=${KTEST_TOP:?KTEST_TOP is not set}
 inst=/tmp/inst
 prefix=/usr
 work=/tmp/library_installed_example
 nbuf=4
 mib=4
 
-failures=0
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-die() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-info() {
-	echo "$*"
-}
-
-for tool in make pkg-config cc objdump nm ldd readelf install; do
-	command -v "$tool" >/dev/null 2>&1 || {
-		echo "SKIP: $tool is not available"
-		exit 77
-	}
-done
+need_tools make pkg-config cc objdump nm ldd readelf install
 [ -e /dev/ksm ] || die "/dev/ksm does not exist (module not loaded?)"
 
 rm -rf "$inst" "$work"
@@ -55,8 +38,7 @@ info "public functions in ksmdev.h: $nfuncs"
 
 # ------------------------------------------------------------ install
 
-make -s -q -C "$top" lib PREFIX="$prefix" ||
-	die "the library in $top/build/lib is missing or out of date; run 'make lib' on the host"
+need_built_lib "$prefix"
 make -s -C "$top" install DESTDIR="$inst" PREFIX="$prefix" >"$work/install.log" 2>&1 || {
 	cat "$work/install.log" >&2
 	die "make install DESTDIR=$inst PREFIX=$prefix failed"
@@ -189,9 +171,7 @@ grep -qx "$inc/linux/ksmdev.h" "$work/headers.txt" ||
 if grep -q "^$top/" "$work/headers.txt"; then
 	fail "the example included headers from the tree: $(grep "^$top/" "$work/headers.txt")"
 fi
-if readelf -d "$exe" | grep -Eq 'RPATH|RUNPATH'; then
-	fail "the example has an RPATH/RUNPATH: $(readelf -d "$exe" | grep -E 'RPATH|RUNPATH')"
-fi
+expect_no_rpath "$exe"
 
 resolved=$(LD_LIBRARY_PATH=$lib ldd "$exe" | awk '$1 == "libksmdev.so.1" { print $3 }')
 info "libksmdev.so.1 => $resolved"
@@ -243,10 +223,4 @@ left=$(find "$inst" ! -type d)
 [ -z "$left" ] || fail "make uninstall left files behind:
 $left"
 
-if [ $failures -ne 0 ]; then
-	echo "$failures check(s) failed; files kept in $inst and $work" >&2
-	exit 1
-fi
-rm -rf "$inst" "$work"
-info "ok"
-exit 0
+finish "$inst" "$work"
