@@ -47,12 +47,15 @@ MOCK_SHIM       := $(BUILD)/tests/unit/helpers/libksmdev-preload-mock.so
 unit-tests: $(UNIT_TESTS) $(MOCK_SHIM) $(PRELOAD_HELPERS) ## the unit test programs (build/tests/unit/)
 
 # Unit tests of the library link its object with the kernel side (open,
-# ioctl, close) replaced at link time by the test's __wrap_ functions.
+# ioctl, close) replaced at link time: tests/unit/helpers/lib-wrap.c
+# hands those calls to the test's mock_ functions.
 UNIT_WRAP := -Wl,--wrap=ioctl -Wl,--wrap=open -Wl,--wrap=close
 
-$(BUILD)/tests/unit/lib_%: tests/unit/lib_%.c $(LIB_O)
+$(BUILD)/tests/unit/lib_%: tests/unit/lib_%.c tests/unit/helpers/lib-wrap.c \
+		tests/unit/helpers/lib-wrap.h $(LIB_O)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LIB_O) $(UNIT_WRAP) -lcmocka
+	$(CC) $(CPPFLAGS) -Itests/unit/helpers $(CFLAGS) $(WARN) -o $@ $< \
+		tests/unit/helpers/lib-wrap.c $(LIB_O) $(UNIT_WRAP) -lcmocka
 
 # Unit tests of ksmctl link only its pure parts, no libksmdev:
 # tests/unit/ksmctl_X.c with tools/ksmctl/X.c (X = cli, format).

@@ -5,7 +5,7 @@
  * before any system call, and ksmdev_strerror() explains the errors the
  * driver gives.
  *
- * The kernel side is replaced at link time (-Wl,--wrap=ioctl,open,close).
+ * The kernel side is replaced at link time (helpers/lib-wrap.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <ksmdev.h>
+#include "lib-wrap.h"
 
 #define DEV_FD	3
 #define AREA_FD	4
@@ -36,18 +37,8 @@ static struct {
 	int info_ret, info_err, info_ok;
 } k;
 
-int __wrap_ioctl(int fd, unsigned long req, ...);
-int __wrap_open(const char *path, int flags, ...);
-int __wrap_close(int fd);
-
-int __wrap_ioctl(int fd, unsigned long req, ...)
+int mock_ioctl(int fd, unsigned long req, void *arg)
 {
-	va_list ap;
-	void *arg;
-
-	va_start(ap, req);
-	arg = (void *)va_arg(ap, unsigned long);
-	va_end(ap);
 	k.ioctl_calls++;
 	k.last_fd = fd;
 	k.last_req = req;
@@ -74,7 +65,7 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 	return k.ret;
 }
 
-int __wrap_open(const char *path, int flags, ...)
+int mock_open(const char *path, int flags)
 {
 	k.open_calls++;
 	strncpy(k.open_path, path, sizeof(k.open_path) - 1);
@@ -84,7 +75,7 @@ int __wrap_open(const char *path, int flags, ...)
 	return k.ret;
 }
 
-int __wrap_close(int fd)
+int mock_close(int fd)
 {
 	k.close_calls++;
 	k.last_fd = fd;

@@ -5,8 +5,8 @@
  * KSM_LIST_AREAS arguments, and scanner control without surprises
  * (pages_to_scan 0 refused locally, stop keeps the current settings).
  *
- * The kernel side is replaced at link time (-Wl,--wrap=ioctl,open,close):
- * __wrap_ioctl() checks what it is given and answers like a module of a
+ * The kernel side is replaced at link time (helpers/lib-wrap.h):
+ * mock_ioctl() checks what it is given and answers like a module of a
  * chosen age would.
  */
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <ksmdev.h>
+#include "lib-wrap.h"
 
 #define DEV_FD	3
 #define AREA_FD	4
@@ -42,10 +43,6 @@ static struct {
 	struct ksm_kthread_info info;	/* KSM_GET_INFO_KTHREAD answer */
 	uint32_t areas_visible;		/* KSM_LIST_AREAS total */
 } k;
-
-int __wrap_ioctl(int fd, unsigned long req, ...);
-int __wrap_open(const char *path, int flags, ...);
-int __wrap_close(int fd);
 
 /* A full ksm_stats as a current module would fill it. */
 static void module_stats(struct ksm_stats *st)
@@ -91,15 +88,10 @@ static void answer_list(void *arg)
 	l->total = k.areas_visible;
 }
 
-int __wrap_ioctl(int fd, unsigned long req, ...)
+int mock_ioctl(int fd, unsigned long req, void *arg)
 {
-	va_list ap;
-	void *arg;
 	int n = k.calls++;
 
-	va_start(ap, req);
-	arg = (void *)va_arg(ap, unsigned long);
-	va_end(ap);
 	assert_true(n < NCALLS);
 	k.call[n].fd = fd;
 	k.call[n].req = req;
@@ -132,18 +124,6 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 		break;
 	}
 	return 0;
-}
-
-int __wrap_open(const char *path, int flags, ...)
-{
-	fail_msg("unexpected open(%s, %#x)", path, flags);
-	return -1;
-}
-
-int __wrap_close(int fd)
-{
-	fail_msg("unexpected close(%d)", fd);
-	return -1;
 }
 
 static int reset(void **state)
