@@ -20,7 +20,6 @@
 set -u
 . "${KTEST_TOP:?KTEST_TOP is not set}/tests/guest/preload/helpers/lib.sh"
 
-builder=$top/build/tests/guest/preload/helpers/arena-builder
 need "$builder"
 kp_init preload_arenas_merge
 

@@ -12,7 +12,6 @@ set -u
 . "${KTEST_TOP:?KTEST_TOP is not set}/tests/guest/preload/helpers/lib.sh"
 
 run=$top/tools/ksmdev-run
-builder=$top/build/tests/guest/preload/helpers/arena-builder
 need "$run" "$builder"
 kp_init preload_ksmdev_run
 

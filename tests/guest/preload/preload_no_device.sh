@@ -10,7 +10,6 @@
 set -u
 . "${KTEST_TOP:?KTEST_TOP is not set}/tests/guest/preload/helpers/lib.sh"
 
-stress=$top/build/tests/guest/preload/helpers/malloc-stress
 need "$stress"
 kp_init preload_no_device
 

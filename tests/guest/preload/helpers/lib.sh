@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # lib.sh - shell helpers of the preload tests (tests/guest/preload/*.sh).
-# Sourced, not run.  Sets $top, $shim, $helper, $tmp; kills what the test
-# started (pids in $kp_pids), stops the scanner and removes $tmp on exit.
+# Sourced, not run.  Sets $top, $shim, $tmp and the programs of helpers/
+# ($helper, $builder, $stress); kills what the test started (pids in
+# $kp_pids), stops the scanner and removes $tmp on exit.
 #
 # The debug log of the shim (KSMDEV_PRELOAD_DEBUG=1) has lines
 #   ksmdev-preload[PID]: register|unregister KIND 0xSTART LENGTH ok|ERROR
@@ -10,6 +11,8 @@
 top=${KTEST_TOP:?KTEST_TOP is not set}
 shim=$top/build/lib/libksmdev-preload.so
 helper=$top/build/tests/guest/preload/helpers/ksm-helper
+builder=$top/build/tests/guest/preload/helpers/arena-builder
+stress=$top/build/tests/guest/preload/helpers/malloc-stress
 sysfs=/sys/kernel/mm/ksmdev
 kp_pids=
 
