@@ -72,6 +72,17 @@ static long ksmdev_copy_stats(void __user *uarg, const struct ksmdev_counters *c
 	return 0;
 }
 
+/*
+ * An ioctl whose struct carries its own size: the size in the command
+ * number is that of the caller's header, so only type, number and
+ * direction say which command it is; the struct's size field rules.
+ */
+static bool ksmdev_is_sized_cmd(unsigned int cmd, unsigned int known)
+{
+	return _IOC_TYPE(cmd) == _IOC_TYPE(known) && _IOC_NR(cmd) == _IOC_NR(known) &&
+	       _IOC_DIR(cmd) == _IOC_DIR(known);
+}
+
 static bool ksmdev_is_stats_cmd(unsigned int cmd, unsigned int nr)
 {
 	return _IOC_TYPE(cmd) == KSMIO && _IOC_NR(cmd) == nr &&
@@ -412,10 +423,6 @@ static long ksmdev_dev_ioctl(struct file *file, unsigned int cmd, unsigned long 
 
 		return err ? err : ksmdev_create_area(domain);
 	}
-	case KSM_CREATE_AREA:
-		return ksmdev_create_area_params(uarg);
-	case KSM_SET_AUTOTUNE:
-		return ksmdev_set_autotune(uarg);
 	case KSM_GET_AUTOTUNE:
 		return ksmdev_get_autotune(uarg);
 	case KSM_START_STOP_KTHREAD:
@@ -425,6 +432,10 @@ static long ksmdev_dev_ioctl(struct file *file, unsigned int cmd, unsigned long 
 	case KSM_LIST_AREAS:
 		return ksmdev_list_areas(uarg);
 	}
+	if (ksmdev_is_sized_cmd(cmd, KSM_CREATE_AREA))
+		return ksmdev_create_area_params(uarg);
+	if (ksmdev_is_sized_cmd(cmd, KSM_SET_AUTOTUNE))
+		return ksmdev_set_autotune(uarg);
 	if (ksmdev_is_stats_cmd(cmd, _IOC_NR(KSM_GET_STATS)))
 		return ksmdev_copy_stats(uarg, &ksmdev_global, true);
 	return -ENOTTY;

@@ -275,6 +275,13 @@ static int is_real_cmd(unsigned long cmd)
 	       ;
 }
 
+/* KSM_CREATE_AREA and KSM_SET_AUTOTUNE are known by any size in the number. */
+static int is_sized_cmd(unsigned long cmd)
+{
+	return _IOC_TYPE(cmd) == KSMIO && (_IOC_NR(cmd) == 0x06 || _IOC_NR(cmd) == 0x07) &&
+	       _IOC_DIR(cmd) == _IOC_WRITE;
+}
+
 static int is_stats_cmd(unsigned long cmd)
 {
 	return _IOC_TYPE(cmd) == KSMIO && (_IOC_NR(cmd) == 0x04 || _IOC_NR(cmd) == 0x22) &&
@@ -297,7 +304,8 @@ static void fuzz_random_cmd(char *buf)
 		cmd = _IOC(dir, type, nr, size);
 		if (!rnd(20))
 			cmd = (unsigned long)(uint32_t)rnd64();
-	} while (vfs_type(_IOC_TYPE(cmd)) || is_real_cmd(cmd) || is_stats_cmd(cmd));
+	} while (vfs_type(_IOC_TYPE(cmd)) || is_real_cmd(cmd) || is_stats_cmd(cmd) ||
+		 is_sized_cmd(cmd));
 	fill_random(buf, PG);
 	arg = rnd(4) ? make_ptr(k, buf, 64, &rd, &wr) : rnd64();
 	errno = 0;

@@ -7,7 +7,9 @@
  * know is zero and refused with E2BIG when one is not; a size above a
  * page is E2BIG whatever it holds (the driver reads no more than a page of
  * a caller's memory for a struct, as clone3 and openat2 do).  A refused
- * call changes nothing: no area fd, auto-tuning as it was.
+ * call changes nothing: no area fd, auto-tuning as it was.  A program built
+ * against a newer header, whose larger struct changes the size encoded in
+ * the command number, reaches the same commands.
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -142,12 +144,37 @@ static void autotune_sizes(int dev)
 	munmap(buf, 2 * KTEST_PAGE);
 }
 
+/* The command numbers a newer header with a struct 8 bytes larger makes. */
+static void newer_header_numbers(int dev)
+{
+	char *buf = map_zeros(1);
+	struct ksm_autotune *at = (struct ksm_autotune *)buf;
+	__u32 asize = sizeof(struct ksm_area_params) + 8, tsize = sizeof(*at) + 8;
+	int rc;
+
+	rc = call_sized(dev, _IOC(_IOC_WRITE, KSMIO, _IOC_NR(KSM_CREATE_AREA), asize), buf, asize);
+	ktest_assert(rc >= 0, "KSM_CREATE_AREA numbered for %u bytes: %s", asize, strerror(-rc));
+	close(rc);
+	memset(buf, 0, KTEST_PAGE);
+	at->flags = KSM_AUTOTUNE_ON;
+	at->target_scan_ms = 500;
+	at->max_cpu_permille = 100;
+	expect_rc("KSM_SET_AUTOTUNE numbered for a larger struct",
+		  call_sized(dev, _IOC(_IOC_WRITE, KSMIO, _IOC_NR(KSM_SET_AUTOTUNE), tsize), buf,
+			     tsize), 0);
+	autotune_expect_state(dev, KSM_AUTOTUNE_ON, "a SET numbered for a larger struct");
+	at->flags = 0;
+	expect_rc("autotune off", call_sized(dev, KSM_SET_AUTOTUNE, buf, sizeof(*at)), 0);
+	munmap(buf, KTEST_PAGE);
+}
+
 int main(void)
 {
 	int dev = ktest_open_dev();
 
 	area_params_sizes(dev);
 	autotune_sizes(dev);
+	newer_header_numbers(dev);
 	close(dev);
 	printf("struct_size_rules: ok\n");
 	return 0;
