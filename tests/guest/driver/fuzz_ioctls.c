@@ -576,6 +576,31 @@ static void fuzz_simple(char *buf)
 
 /* ---- commands added after the 2009 ABI, when the header has them */
 
+/*
+ * An extensible struct of @size bytes at @m, of which the driver knows
+ * @known: the bytes beyond must be zero (else not @valid); where they go
+ * past our page we cannot tell, so the outcome is only @maybe.
+ */
+static void judge_tail(const char *m, size_t known, uint64_t size, int *valid, int *maybe)
+{
+	const char *tail = m + known;
+	const char *page_end = (const char *)(((uintptr_t)m | (PG - 1)) + 1);
+	uint64_t n = size - known;
+
+	if (size <= known)
+		return;
+	if (tail + n > page_end) {
+		for (const char *c = tail; c < page_end; c++)
+			if (*c)
+				*valid = 0;
+		*maybe = *valid;
+	} else {
+		for (uint64_t i = 0; i < n; i++)
+			if (tail[i])
+				*valid = 0;
+	}
+}
+
 #ifdef KSM_CREATE_AREA
 static void fuzz_create_area(char *buf)
 {
@@ -613,23 +638,7 @@ static void fuzz_create_area(char *buf)
 		memcpy(&q, m, size < sizeof(q) ? size : sizeof(q));
 		if (size < offsetof(struct ksm_area_params, domain) + 8)
 			valid = 0;
-		if (size > sizeof(q)) {
-			/* The tail must be zero; beyond our page we cannot tell. */
-			const char *tail = m + sizeof(q);
-			const char *page_end = (const char *)(((uintptr_t)m | (PG - 1)) + 1);
-			uint64_t n = size - sizeof(q);
-
-			if (tail + n > page_end) {
-				for (const char *c = tail; c < page_end; c++)
-					if (*c)
-						valid = 0;
-				maybe = valid;
-			} else {
-				for (uint64_t i = 0; i < n; i++)
-					if (tail[i])
-						valid = 0;
-			}
-		}
+		judge_tail(m, sizeof(q), size, &valid, &maybe);
 		if ((q.flags & ~KSM_AREA_USER_DOMAIN) || q.reserved[0] || q.reserved[1] ||
 		    (q.domain >> 63) || ((q.flags & KSM_AREA_USER_DOMAIN) && q.domain) ||
 		    (unprivileged && q.domain && !(q.flags & KSM_AREA_USER_DOMAIN)))
@@ -685,23 +694,7 @@ static void fuzz_autotune(char *buf)
 		memcpy(&at, m, sizeof(at));
 		if (at.size < sizeof(at))
 			valid = 0;
-		if (at.size > sizeof(at)) {
-			/* The tail must be zero; beyond our page we cannot tell. */
-			const char *tail = m + sizeof(at);
-			const char *page_end = (const char *)(((uintptr_t)m | (PG - 1)) + 1);
-			uint64_t n = at.size - sizeof(at);
-
-			if (tail + n > page_end) {
-				for (const char *c = tail; c < page_end; c++)
-					if (*c)
-						valid = 0;
-				maybe = valid;
-			} else {
-				for (uint64_t i = 0; i < n; i++)
-					if (tail[i])
-						valid = 0;
-			}
-		}
+		judge_tail(m, sizeof(at), at.size, &valid, &maybe);
 		if ((at.flags & ~KSM_AUTOTUNE_ON) || at.reserved ||
 		    ((at.flags & KSM_AUTOTUNE_ON) &&
 		     (at.target_scan_ms < 100 || at.max_cpu_permille < 1 ||
@@ -865,21 +858,6 @@ static void loader(void)
 	_exit(0);
 }
 
-static int has_la57(void)
-{
-	FILE *f = fopen("/proc/cpuinfo", "re");
-	char line[4096];
-	int found = 0;
-
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "flags", 5) && strstr(line, " la57"))
-			found = 1;
-	fclose(f);
-	return found;
-}
-
 #define summary(...) ktest_summary("fuzz_ioctls", __VA_ARGS__)
 
 /* A fresh process: 16 identical pages merge into one, bytes intact. */
@@ -930,7 +908,7 @@ int main(void)
 		sh->target = 20000;
 	seed0 = senv && *senv ? strtoull(senv, NULL, 0) : (uint64_t)time(NULL) ^ getpid();
 	rs = seed0;
-	task_size_max = has_la57() ? (1ULL << 56) - PG : (1ULL << 47) - PG;
+	task_size_max = ktest_cpu_has_la57() ? (1ULL << 56) - PG : (1ULL << 47) - PG;
 	ktest_info("fuzz_ioctls: %llu calls, %d processes x %d threads, seed %#llx",
 		   (unsigned long long)sh->target, NPROC, NFUZZ, (unsigned long long)seed0);
 	setvbuf(stderr, NULL, _IONBF, 0);
