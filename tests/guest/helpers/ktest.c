@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -414,4 +415,198 @@ void ktest_summary(const char *test, const char *fmt, ...)
 		(void)w;
 		close(fd);
 	}
+}
+
+/* ------------------------------------------------------------ tenants */
+
+static void tenant_write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
+
+	if (n != (ssize_t)strlen(text))
+		ktest_fail("tenant: write %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+/* Become uid o->uid (and, with o->userns, 0 in a user namespace of its own). */
+static void tenant_switch(const struct ktest_tenant_opts *o)
+{
+	char map[64];
+
+	if (o->uid) {
+		if (setgroups(o->group ? 1 : 0, &o->group) || setresgid(o->uid, o->uid, o->uid) ||
+		    setresuid(o->uid, o->uid, o->uid))
+			ktest_fail("tenant: become uid %u: %s", o->uid, strerror(errno));
+	}
+	if (!o->userns)
+		return;
+	if (unshare(CLONE_NEWUSER)) {
+		if (errno == EPERM || errno == ENOSPC)
+			exit(KTEST_SKIP);
+		ktest_fail("tenant: unshare(CLONE_NEWUSER): %s", strerror(errno));
+	}
+	tenant_write_file("/proc/self/setgroups", "deny");
+	snprintf(map, sizeof(map), "0 %u 1", o->uid);
+	tenant_write_file("/proc/self/uid_map", map);
+	tenant_write_file("/proc/self/gid_map", map);
+}
+
+static void tenant_answer(int fd, long v)
+{
+	if (write(fd, &v, sizeof(v)) != sizeof(v))
+		_exit(3);
+}
+
+static void tenant_main(int in, int out, int devfd, const struct ktest_tenant_opts *o)
+{
+	unsigned long period = o->period ? o->period : o->npages;
+	struct ksm_area_params ap = { .size = sizeof(ap), .domain = o->domain };
+	struct ksm_area_info info[16];
+	struct ksm_area_list l = { .entry_size = sizeof(info[0]), .count = 16,
+				   .entries = (uintptr_t)info };
+	struct ksm_stats st;
+	long area, bad;
+	char *p, cmd;
+
+	tenant_switch(o);
+	p = ktest_map(o->npages);
+	for (unsigned long i = 0; i < o->npages; i++)
+		ktest_fill_page(p + i * KTEST_PAGE, o->seed + (i % period) * o->step);
+	area = ioctl(devfd, KSM_CREATE_AREA, &ap);
+	if (area < 0) {
+		tenant_answer(out, -errno);
+	} else {
+		ktest_must_register((int)area, p, o->npages, "tenant");
+		tenant_answer(out, (long)(uintptr_t)p);
+	}
+	while (read(in, &cmd, 1) == 1) {
+		switch (cmd) {
+		case 'm': {
+			long r = ioctl((int)area, KSM_MERGE_NOW, 0);
+
+			tenant_answer(out, r < 0 ? -errno : r);
+			break;
+		}
+		case 'c':
+			bad = 0;
+			for (unsigned long i = 0; i < o->npages; i++)
+				bad += !ktest_check_page(p + i * KTEST_PAGE,
+							 o->seed + (i % period) * o->step);
+			tenant_answer(out, bad);
+			break;
+		case 's':
+			memset(&st, 0, sizeof(st));
+			st.size = sizeof(st);
+			if (ioctl((int)area, KSM_GET_AREA_STATS, &st) ||
+			    write(out, &st, sizeof(st)) != sizeof(st))
+				_exit(4);
+			break;
+		case 'l':
+			tenant_answer(out, ioctl(devfd, KSM_LIST_AREAS, &l) ? -errno : (long)l.total);
+			break;
+		case 'q':
+			_exit(0);
+		}
+	}
+	_exit(5);
+}
+
+void ktest_tenant_start(struct ktest_tenant *t, int devfd, const struct ktest_tenant_opts *o)
+{
+	int p2c[2], c2p[2];
+	long v;
+
+	ktest_assert(!pipe(p2c) && !pipe(c2p), "pipe: %s", strerror(errno));
+	fflush(NULL);
+	t->pid = fork();
+	ktest_assert(t->pid >= 0, "fork: %s", strerror(errno));
+	if (!t->pid) {
+		close(p2c[1]);
+		close(c2p[0]);
+		tenant_main(p2c[0], c2p[1], devfd, o);
+	}
+	close(p2c[0]);
+	close(c2p[1]);
+	t->to = p2c[1];
+	t->from = c2p[0];
+	t->npages = o->npages;
+	if (read(t->from, &v, sizeof(v)) != sizeof(v)) {
+		int status = 0;
+
+		waitpid(t->pid, &status, 0);
+		if (WIFEXITED(status) && WEXITSTATUS(status) == KTEST_SKIP) {
+			ktest_info("SKIP: no user namespaces for tenants here");
+			exit(KTEST_SKIP);
+		}
+		ktest_fail("tenant uid %u did not start: status %#x", o->uid, status);
+	}
+	t->create_err = v < 0 ? v : 0;
+	t->base = v < 0 ? 0 : (uintptr_t)v;
+}
+
+static long tenant_call(struct ktest_tenant *t, char cmd)
+{
+	long v;
+
+	ktest_assert(write(t->to, &cmd, 1) == 1 && read(t->from, &v, sizeof(v)) == sizeof(v),
+		     "tenant %d: command %c failed", (int)t->pid, cmd);
+	return v;
+}
+
+long ktest_tenant_merge_now(struct ktest_tenant *t)
+{
+	return tenant_call(t, 'm');
+}
+
+long ktest_tenant_bad_pages(struct ktest_tenant *t)
+{
+	return tenant_call(t, 'c');
+}
+
+long ktest_tenant_visible_areas(struct ktest_tenant *t)
+{
+	return tenant_call(t, 'l');
+}
+
+void ktest_tenant_stats(struct ktest_tenant *t, struct ksm_stats *st)
+{
+	char cmd = 's';
+
+	ktest_assert(write(t->to, &cmd, 1) == 1 && read(t->from, st, sizeof(*st)) == sizeof(*st),
+		     "tenant %d: stats failed", (int)t->pid);
+}
+
+uint64_t ktest_tenant_pagemap(struct ktest_tenant *t, unsigned long i)
+{
+	char path[64];
+	uint64_t ent = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)t->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ktest_assert(fd >= 0, "open %s: %s", path, strerror(errno));
+	ktest_assert(pread(fd, &ent, 8, (off_t)((t->base / KTEST_PAGE + i) * 8)) == 8,
+		     "read %s: %s", path, strerror(errno));
+	close(fd);
+	return ent;
+}
+
+uint64_t ktest_tenant_pfn(struct ktest_tenant *t, unsigned long i)
+{
+	uint64_t ent = ktest_tenant_pagemap(t, i);
+
+	return (ent & KTEST_PM_PRESENT) ? ent & ((1ULL << 55) - 1) : 0;
+}
+
+void ktest_tenant_stop(struct ktest_tenant *t)
+{
+	char cmd = 'q';
+	int status = 0;
+
+	ktest_assert(write(t->to, &cmd, 1) == 1, "tenant %d: quit", (int)t->pid);
+	ktest_assert(waitpid(t->pid, &status, 0) == t->pid && WIFEXITED(status) &&
+		     !WEXITSTATUS(status), "tenant %d: exit status %#x", (int)t->pid, status);
+	close(t->to);
+	close(t->from);
 }

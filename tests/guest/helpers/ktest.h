@@ -232,4 +232,52 @@ uint64_t ktest_now_ms(void);
 void ktest_summary(const char *test, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Tenants: child processes with credentials of their own, each with one
+ * area and one region of @npages pages (page i holds seed + (i % period)
+ * * step, so pages i and i + period are duplicates of the tenant's own),
+ * driven over pipes by the test, which stays root.
+ */
+struct ktest_tenant_opts {
+	uid_t uid;		/* setresuid/setresgid to this (0: stay root) */
+	gid_t group;		/* nonzero: the one supplementary group */
+	int userns;		/* then unshare a user namespace, be 0 in it */
+	uint64_t domain;	/* KSM_CREATE_AREA domain (0: the default) */
+	unsigned long npages;
+	unsigned long period;	/* 0: npages */
+	uint64_t seed, step;
+};
+
+struct ktest_tenant {
+	pid_t pid;
+	int to, from;		/* command and answer pipes */
+	uintptr_t base;		/* its region, in its address space */
+	unsigned long npages;
+	long create_err;	/* -errno if its area could not be made */
+};
+
+/*
+ * Start a tenant; @devfd (/dev/ksm, opened by root) is inherited.  If its
+ * area cannot be created, t->create_err says why and the tenant waits
+ * for ktest_tenant_stop() with nothing registered.
+ */
+void ktest_tenant_start(struct ktest_tenant *t, int devfd, const struct ktest_tenant_opts *o);
+/* KSM_MERGE_NOW in the tenant: its return value, or -errno. */
+long ktest_tenant_merge_now(struct ktest_tenant *t);
+/* How many of the tenant's pages do not hold what they should. */
+long ktest_tenant_bad_pages(struct ktest_tenant *t);
+/* KSM_GET_AREA_STATS of the tenant's area, read in it. */
+void ktest_tenant_stats(struct ktest_tenant *t, struct ksm_stats *st);
+/* KSM_LIST_AREAS total as the tenant sees it (-errno on error). */
+long ktest_tenant_visible_areas(struct ktest_tenant *t);
+/* The tenant's pagemap entry of its page @i (read by root). */
+uint64_t ktest_tenant_pagemap(struct ktest_tenant *t, unsigned long i);
+/* PFN of the tenant's page @i (0 if not present). */
+uint64_t ktest_tenant_pfn(struct ktest_tenant *t, unsigned long i);
+/* Tell the tenant to exit; fail unless it exits 0. */
+void ktest_tenant_stop(struct ktest_tenant *t);
+/* Bits of a pagemap entry: present, and "file page or shared anon" (KSM pages of ksmdev). */
+#define KTEST_PM_PRESENT	(1ULL << 63)
+#define KTEST_PM_FILE		(1ULL << 61)
+
 #endif
