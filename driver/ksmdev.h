@@ -57,6 +57,7 @@
  *   scan.c       the scanner thread, its cursor and rate; KSM_MERGE_NOW
  *   region.c     region lifetime, the mm slot and its mmu notifier
  *   stats.c      statistics snapshot and /sys/kernel/mm/ksmdev
+ *   domain.c     merge domains: which one an area joins, who may use it
  *   main.c       /dev/ksm, SMA fds, ioctls, module load and unload
  *
  * driver/check-layers.sh checks this order against the built objects;
@@ -76,6 +77,10 @@
 #include <linux/xarray.h>
 #include <linux/ksmdev.h>
 
+struct cred;
+struct pid;
+struct ksmdev_domain;
+
 /* Counters kept both globally and per area. */
 struct ksmdev_counters {
 	unsigned long pages_shared;	/* KSM pages (owned, in area scope) */
@@ -91,9 +96,10 @@ struct ksmdev_area {
 	struct list_head regions;	/* ksmdev_region.area_link */
 	struct list_head link;		/* ksmdev_areas */
 	struct ksmdev_counters stats;
-	pid_t pid;			/* creator, in the init pid namespace */
-	kuid_t uid;			/* creator's effective uid */
-	u64 domain;			/* merge domain */
+	struct pid *pid;		/* creator's process (domain.c) */
+	const struct cred *cred;	/* creator's credentials (domain.c) */
+	struct ksmdev_domain *udom;	/* its user domain, or NULL */
+	u64 domain;			/* merge domain id (domain.c) */
 	unsigned long pages_registered;
 	char comm[TASK_COMM_LEN];
 };
@@ -159,7 +165,7 @@ struct ksmdev_stable {
 	unsigned long nr_items;
 };
 
-/* The user domains: bit 63 set, the uid below. */
+/* User domains have ids with bit 63 set; numbered ones are below. */
 #define KSMDEV_USER_DOMAIN_BIT	(1ULL << 63)
 
 static inline u64 ksmdev_item_domain(const struct ksmdev_item *item)
@@ -273,6 +279,7 @@ struct ksmdev_scan_ctx {
 	struct mm_struct *mm;
 	struct vm_area_struct *vma;
 	bool sync;		/* KSM_MERGE_NOW: no back-off, no volatility gate */
+	struct mm_struct *only_mm; /* KSM_MERGE_NOW: merge with no other mm's pages */
 	unsigned long *cursor;	/* where ksmdev_region_next_page() goes on */
 	unsigned int budget;	/* pages a batch may take beyond the current one */
 	unsigned int extra;	/* pages the last batch took beyond it */
@@ -320,5 +327,11 @@ void ksmdev_fill_stats(struct ksm_stats *st, const struct ksmdev_counters *c,
 		       bool global);
 int ksmdev_sysfs_init(void);
 void ksmdev_sysfs_exit(void);
+
+/* domain.c */
+int ksmdev_domain_join(struct ksmdev_area *area, u64 number, bool user);
+void ksmdev_domain_leave(struct ksmdev_area *area);
+bool ksmdev_area_of_caller(const struct ksmdev_area *area);
+void ksmdev_area_describe(const struct ksmdev_area *area, struct ksm_area_info *ai);
 
 #endif /* KSMDEV_INTERNAL_H */

@@ -3,10 +3,11 @@
  * ksmdev - /dev/ksm: merge identical pages of registered memory regions.
  *
  * This file: the misc device /dev/ksm and its ioctls, the shared memory
- * area (SMA) file descriptors and their ioctls, merge-domain policy, load and
- * unload.  It parses and checks what userspace passes and calls the layers
- * below (see ksmdev.h for the reading order): region.c for regions,
- * scan.c for the scanner, stats.c for statistics.
+ * area (SMA) file descriptors and their ioctls, load and unload.  It parses
+ * and checks what userspace passes and calls the layers below (see
+ * ksmdev.h for the reading order): domain.c for merge domains and who may
+ * use an area, region.c for regions, scan.c for the scanner, stats.c for
+ * statistics.
  *
  * The ABI is the 2009 /dev/ksm one (include/uapi/linux/ksmdev.h): a
  * process opens /dev/ksm, creates an SMA (a new anon-inode fd), registers
@@ -38,11 +39,6 @@
 static bool ksmdev_run_param;
 module_param_named(run, ksmdev_run_param, bool, 0444);
 MODULE_PARM_DESC(run, "start the scanner at load (default 0)");
-
-static unsigned int ksmdev_domain_policy = 1;
-module_param_named(domain_policy, ksmdev_domain_policy, uint, 0644);
-MODULE_PARM_DESC(domain_policy,
-		 "who may join merge domains: 0 anyone any; 1 numbered domains need CAP_SYS_ADMIN (default); 2 as 1, and unprivileged areas always go to their user's domain");
 
 static LIST_HEAD(ksmdev_areas);
 
@@ -109,6 +105,8 @@ static long ksmdev_sma_register(struct ksmdev_area *area, void __user *uarg)
 		return -EINVAL;
 	if (!mm)
 		return -EINVAL;
+	if (!ksmdev_area_of_caller(area))
+		return -EPERM;
 	return ksmdev_region_add(area, mm, start, start + len);
 }
 
@@ -125,6 +123,8 @@ static long ksmdev_sma_ioctl(struct file *file, unsigned int cmd, unsigned long 
 	case KSM_REMOVE_MEMORY_REGION:
 		return ksmdev_region_remove(area, arg);
 	case KSM_MERGE_NOW:
+		if (!ksmdev_area_of_caller(area))
+			return -EPERM;
 		return ksmdev_merge_area_now(area);
 	}
 	if (ksmdev_is_stats_cmd(cmd, _IOC_NR(KSM_GET_AREA_STATS)))
@@ -153,6 +153,7 @@ static int ksmdev_sma_release(struct inode *inode, struct file *file)
 	}
 	list_del(&area->link);
 	mutex_unlock(&ksmdev_lock);
+	ksmdev_domain_leave(area);
 	kfree(area);
 	return 0;
 }
@@ -166,48 +167,34 @@ static const struct file_operations ksmdev_sma_fops = {
 };
 
 /*
- * The merge domain an area of the caller gets, or -EPERM: see
- * struct ksm_area_params and the domain_policy parameter.
+ * A new area of the caller, in domain @number (0: its user's, or the open
+ * domain; see domain.c), and its fd.
  */
-static int ksmdev_pick_domain(u64 domain, u32 flags, u64 *out)
+static long ksmdev_create_area(u64 number, bool user)
 {
-	unsigned int policy = READ_ONCE(ksmdev_domain_policy);
-	bool admin = capable(CAP_SYS_ADMIN);
-	u64 user = KSMDEV_USER_DOMAIN_BIT | from_kuid(&init_user_ns, current_euid());
-
-	if (flags & KSM_AREA_USER_DOMAIN) {
-		*out = user;
-		return 0;
-	}
-	if (domain && policy >= 1 && !admin)
-		return -EPERM;
-	*out = (!domain && policy >= 2 && !admin) ? user : domain;
-	return 0;
-}
-
-static long ksmdev_create_area(u64 domain)
-{
-	struct ksmdev_area *area = kzalloc(sizeof(*area), GFP_KERNEL);
+	struct ksmdev_area *area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
 	int fd;
 
 	if (!area)
 		return -ENOMEM;
-	area->domain = domain;
+	fd = ksmdev_domain_join(area, number, user);
+	if (fd)
+		goto out_free;
 	INIT_LIST_HEAD(&area->regions);
-	area->pid = task_tgid_nr(current);
-	area->uid = current_euid();
 	get_task_comm(area->comm, current);
 	mutex_lock(&ksmdev_lock);
 	list_add_tail(&area->link, &ksmdev_areas);
 	mutex_unlock(&ksmdev_lock);
 
 	fd = anon_inode_getfd("[ksm-sma]", &ksmdev_sma_fops, area, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		mutex_lock(&ksmdev_lock);
-		list_del(&area->link);
-		mutex_unlock(&ksmdev_lock);
-		kfree(area);
-	}
+	if (fd >= 0)
+		return fd;
+	mutex_lock(&ksmdev_lock);
+	list_del(&area->link);
+	mutex_unlock(&ksmdev_lock);
+out_free:
+	ksmdev_domain_leave(area);
+	kfree(area);
 	return fd;
 }
 
@@ -250,7 +237,6 @@ static long ksmdev_create_area_params(void __user *uarg)
 {
 	struct ksm_area_params p;
 	u32 size;
-	u64 domain;
 	int err;
 
 	err = ksmdev_struct_size(uarg, KSMDEV_AREA_PARAMS_SIZE_VER0, &size);
@@ -263,10 +249,7 @@ static long ksmdev_create_area_params(void __user *uarg)
 	    (p.domain & KSMDEV_USER_DOMAIN_BIT) ||
 	    ((p.flags & KSM_AREA_USER_DOMAIN) && p.domain))
 		return -EINVAL;
-	err = ksmdev_pick_domain(p.domain, p.flags, &domain);
-	if (err)
-		return err;
-	return ksmdev_create_area(domain);
+	return ksmdev_create_area(p.domain, p.flags & KSM_AREA_USER_DOMAIN);
 }
 
 static long ksmdev_start_stop(void __user *uarg)
@@ -309,8 +292,7 @@ static void ksmdev_fill_area_info(struct ksm_area_info *ai, const struct ksmdev_
 	const struct ksmdev_counters *c = &area->stats;
 
 	memset(ai, 0, sizeof(*ai));
-	ai->pid = area->pid;
-	ai->uid = from_kuid_munged(current_user_ns(), area->uid);
+	ksmdev_area_describe(area, ai);
 	ai->regions = c->regions;
 	ai->pages_registered = area->pages_registered;
 	ai->pages_merged = c->pages_merged;
@@ -318,7 +300,6 @@ static void ksmdev_fill_area_info(struct ksm_area_info *ai, const struct ksmdev_
 	ai->pages_sharing = c->pages_merged - min(c->pages_merged, c->pages_shared);
 	ai->pages_scanned = c->pages_scanned;
 	memcpy(ai->comm, area->comm, min(sizeof(ai->comm), sizeof(area->comm)));
-	ai->domain = area->domain;
 }
 
 /*
@@ -347,7 +328,7 @@ static long ksmdev_list_areas(void __user *uarg)
 
 	mutex_lock(&ksmdev_lock);
 	list_for_each_entry(area, &ksmdev_areas, link) {
-		if (!all && !uid_eq(area->uid, current_euid()))
+		if (!all && !ksmdev_area_of_caller(area))
 			continue;
 		if (n < hdr.count)
 			ksmdev_fill_area_info(&buf[n++], area);
@@ -417,12 +398,8 @@ static long ksmdev_dev_ioctl(struct file *file, unsigned int cmd, unsigned long 
 	switch (cmd) {
 	case KSM_GET_API_VERSION:
 		return KSM_API_VERSION;
-	case KSM_CREATE_SHARED_MEMORY_AREA: {
-		u64 domain;
-		int err = ksmdev_pick_domain(0, 0, &domain);
-
-		return err ? err : ksmdev_create_area(domain);
-	}
+	case KSM_CREATE_SHARED_MEMORY_AREA:
+		return ksmdev_create_area(0, false);
 	case KSM_GET_AUTOTUNE:
 		return ksmdev_get_autotune(uarg);
 	case KSM_START_STOP_KTHREAD:

@@ -237,11 +237,13 @@ static int ksmdev_merge_one(struct ksmdev_item *item, struct page *page,
 }
 
 /*
- * Find a candidate in the unstable table with the contents of @page.
+ * Find a candidate in the unstable table with the contents of @page; with
+ * @only_mm, only among that mm's pages (other mms are not even looked at).
  * Return: the candidate, its page in *@cpage (with a reference), or NULL.
  */
-static struct ksmdev_item *ksmdev_unstable_find(struct ksmdev_item *item,
-						struct page *page, struct page **cpage)
+static struct ksmdev_item *ksmdev_unstable_find(struct ksmdev_item *item, struct page *page,
+						struct mm_struct *only_mm,
+						struct page **cpage)
 {
 	u64 domain = ksmdev_item_domain(item);
 	struct hlist_head *head = ksmdev_unstable_bucket(item->checksum, domain);
@@ -252,7 +254,8 @@ static struct ksmdev_item *ksmdev_unstable_find(struct ksmdev_item *item,
 		struct page *p;
 
 		if (cand == item || cand->checksum != item->checksum ||
-		    ksmdev_item_domain(cand) != domain)
+		    ksmdev_item_domain(cand) != domain ||
+		    (only_mm && cand->region->slot->mn.mm != only_mm))
 			continue;
 		p = ksmdev_item_page(cand);
 		if (p && p != page && PageAnon(p) && !PageKsm(p) &&
@@ -588,7 +591,7 @@ void ksmdev_cmp_and_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
 	if (ksmdev_unstable_has_candidate(item)) {
 		/* Candidates live in other mms (or ours): unlock first. */
 		ksmdev_ctx_unlock(ctx);
-		cand = ksmdev_unstable_find(item, page, &cpage);
+		cand = ksmdev_unstable_find(item, page, ctx->only_mm, &cpage);
 	}
 	if (cand) {
 		ksmdev_merge_pair(item, page, cand, cpage);

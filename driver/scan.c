@@ -419,36 +419,46 @@ static int ksmdev_scan_region_once(struct ksmdev_region *region, struct ksmdev_s
 }
 
 /**
- * ksmdev_merge_area_now - merge an area's memory in the caller's context
- * @area: the area (KSM_MERGE_NOW)
+ * ksmdev_merge_area_now - merge the caller's memory in an area, now
+ * @area: the area (KSM_MERGE_NOW); the caller is its user
  *
- * Its pages are looked at first (merging into existing KSM pages and with
- * each other, and becoming candidates), then every other region of the
- * same domain (whose duplicates merge with those candidates).  Smart-scan
- * back-off and the volatility gate do not apply: the caller says its
- * memory is stable now.  Works whether the scanner runs or not.
+ * Only the caller's own memory is looked at: the area's regions of the
+ * caller's mm first, then the caller's regions on its other areas of the
+ * same domain.  Its pages merge into KSM pages that already exist in the
+ * domain and with each other, never with another process's pages, which
+ * are not even read (ctx.only_mm): a tenant must not be able to pull
+ * another's memory into a merge by asking, and the pass costs only what
+ * the caller registered.  The scanner later merges the new candidates
+ * with the rest of the domain.  Smart-scan back-off and the volatility
+ * gate do not apply: the caller says its memory is stable now.  Works
+ * whether the scanner runs or not.
  *
  * Return: how many more of the area's pages are merged than before (>= 0),
  * or -EINTR if the caller was killed.
  */
 long ksmdev_merge_area_now(struct ksmdev_area *area)
 {
-	struct ksmdev_scan_ctx ctx = { .sync = true };
+	struct mm_struct *mm = current->mm;
+	struct ksmdev_scan_ctx ctx = { .sync = true, .only_mm = mm };
 	unsigned long before;
 	struct ksmdev_region *r;
 	int err = 0;
 
+	if (!mm)
+		return -EINVAL;
 	/* Fresh pages sit in per-CPU LRU batches with an extra reference. */
 	ksmdev_lru_add_drain_all();
 	mutex_lock(&ksmdev_lock);
 	before = area->stats.pages_merged;
 	list_for_each_entry(r, &area->regions, area_link) {
+		if (r->slot->mn.mm != mm)
+			continue;
 		err = ksmdev_scan_region_once(r, &ctx);
 		if (err)
 			goto out;
 	}
 	list_for_each_entry(r, &ksmdev_scan_list, scan_link) {
-		if (r->area == area || r->area->domain != area->domain)
+		if (r->area == area || r->area->domain != area->domain || r->slot->mn.mm != mm)
 			continue;
 		err = ksmdev_scan_region_once(r, &ctx);
 		if (err)

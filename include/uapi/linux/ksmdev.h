@@ -78,14 +78,18 @@ struct ksm_stats {
 
 /*
  * KSM_LIST_AREAS: one entry per shared memory area.  Callers without
- * CAP_SYS_ADMIN see only areas created by their own user.  @entry_size is
+ * CAP_SYS_ADMIN see only areas created by their own user: the same user
+ * namespace and effective uid as the caller has now.  @entry_size is
  * sizeof(struct ksm_area_info) as the caller knows it (entries grow only
  * at the end); @count is the capacity of @entries on input, the number of
  * entries written on output; @total the number of visible areas.
  */
 struct ksm_area_info {
-	__u32 pid;		/* process that created the area */
-	__u32 uid;		/* its effective uid */
+	__u32 pid;		/* process that created the area, in the
+				 * caller's pid namespace; 0 if it is not
+				 * in it or has exited */
+	__u32 uid;		/* its effective uid, in the caller's user
+				 * namespace (65534 if unmapped) */
 	__u64 regions;
 	__u64 pages_registered;	/* sum of region sizes, in pages */
 	__u64 pages_merged;	/* PTEs mapping KSM pages */
@@ -94,7 +98,9 @@ struct ksm_area_info {
 	__u64 pages_scanned;
 	char comm[16];		/* creator's command name */
 	/* --- appended: present when entry_size covers it --- */
-	__u64 domain;		/* merge domain (see struct ksm_area_params) */
+	__u64 domain;		/* merge domain: (1 << 63) | uid for a
+				 * user's domain, else its number (see
+				 * struct ksm_area_params) */
 };
 
 struct ksm_area_list {
@@ -107,16 +113,27 @@ struct ksm_area_list {
 
 /*
  * KSM_CREATE_AREA: KSM_CREATE_SHARED_MEMORY_AREA with parameters.  Pages
- * merge only with pages of areas in the same merge domain: merging across
- * mutually untrusted tenants leaks data through copy-on-write timing.
+ * merge only with pages of areas in the same merge domain: a merge is
+ * observable (pagemap, statistics, copy-on-write timing), so merging
+ * across mutually untrusted tenants would leak their data.
  *
- * @domain: 0 is the default domain (the one KSM_CREATE_SHARED_MEMORY_AREA
- * uses); other values below 2^63 name a domain shared by whoever joins it.
- * With KSM_AREA_USER_DOMAIN, @domain must be 0 and the area joins the
- * private domain of the caller's effective user.  Who may join which
- * domain is the module parameter domain_policy: 0 open; 1 (default)
- * numbered domains other than 0 need CAP_SYS_ADMIN; 2 as 1, and areas of
- * callers without CAP_SYS_ADMIN always go to their user's domain.
+ * With the default module parameter domain_policy=1, an area with @domain
+ * 0 (and every area of KSM_CREATE_SHARED_MEMORY_AREA) is in the private
+ * domain of its creator's user: one per user namespace and effective uid.
+ * Other values of @domain, below 2^63, name a domain shared by
+ * administrators' choice: a @domain below 2^32 is the domain of the group
+ * with that gid, which its members may join; any numbered domain may be
+ * joined with CAP_SYS_ADMIN; else EPERM (EINVAL for a gid that the
+ * caller's user namespace does not map).  KSM_AREA_USER_DOMAIN (with
+ * @domain 0) asks for the user's domain explicitly.  domain_policy=0 is
+ * the 2009 behaviour, for hosts whose users trust each other: areas
+ * without a number share domain 0, and anyone joins any numbered domain.
+ *
+ * An area is bound to the credentials of the task that created it:
+ * KSM_REGISTER_MEMORY_REGION and KSM_MERGE_NOW from a task with another
+ * user namespace or effective uid (a child after setuid(), a process that
+ * was passed the fd, a setuid program) fail with EPERM; such a task
+ * creates an area of its own.
  *
  * @size is sizeof(struct ksm_area_params) as the caller's header has it:
  * at least 16 (through @domain), else EINVAL; a larger struct from a newer
@@ -183,9 +200,11 @@ struct ksm_autotune {
 #define KSM_REMOVE_MEMORY_REGION	_IO(KSMIO, 0x21)
 #define KSM_GET_AREA_STATS		_IOWR(KSMIO, 0x22, struct ksm_stats)
 /*
- * Added: merge this area's registered memory now, in the caller's context,
- * against everything registered in its domain (works with the scanner
- * stopped).  Returns how many more of its pages are merged than before.
+ * Added: merge the caller's own memory registered on this area now, in
+ * the caller's context (works with the scanner stopped): its pages with
+ * each other, with its other regions of the same domain and with KSM
+ * pages already in the domain; never with another process's pages.
+ * Returns how many more of the area's pages are merged than before.
  */
 #define KSM_MERGE_NOW			_IO(KSMIO, 0x23)
 
