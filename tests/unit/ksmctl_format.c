@@ -108,6 +108,12 @@ static void json_escapes_comm_names(void **state)
 		{ "\xc0\xaf", "\"\\ufffd\\ufffd\"" },		/* overlong '/' */
 		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },	/* surrogate */
 		{ "/", "\"/\"" },
+		{ "c1\xc2\x9b" "2J", "\"c1\\u009b2J\"" },		/* C1 CSI */
+		{ "\xc2\x85", "\"\\u0085\"" },			/* C1 NEL */
+		{ "evil\xe2\x80\xaetxt", "\"evil\\u202etxt\"" },	/* RLO */
+		{ "\xe2\x81\xa6x\xe2\x81\xa9", "\"\\u2066x\\u2069\"" },	/* LRI, PDI */
+		{ "\xe2\x80\x8f\xd8\x9c", "\"\\u200f\\u061c\"" },	/* RLM, ALM */
+		{ "\xe2\x80\xaf\xc2\xa0", "\"\xe2\x80\xaf\xc2\xa0\"" },	/* spaces kept */
 	};
 
 	(void)state;
@@ -153,7 +159,11 @@ static void prometheus_label_escaping(void **state)
 		{ "a\\b", "a\\\\b" },
 		{ "a\nb", "a\\nb" },
 		{ "\\n", "\\\\n" },		/* a backslash and an n, not a newline */
-		{ "tab\there", "tab\there" },	/* the format has no escape for tab */
+		{ "tab\there", "tab\xef\xbf\xbdhere" },	/* no escape for tab: U+FFFD */
+		{ "\x1b[2J", "\xef\xbf\xbd[2J" },
+		{ "c1\xc2\x9b", "c1\xef\xbf\xbd" },
+		{ "evil\xe2\x80\xaetxt", "evil\xef\xbf\xbdtxt" },
+		{ "\xe2\x80\xaf", "\xe2\x80\xaf" },
 		{ "caf\xc3\xa9", "caf\xc3\xa9" },
 		{ "bad\xff", "bad\xef\xbf\xbd" },	/* U+FFFD: values must be UTF-8 */
 	};
@@ -180,6 +190,14 @@ static void text_comm_is_terminal_safe(void **state)
 	assert_string_equal(ksmctl_text_comm("0123456789abcdefgh", 16, buf, sizeof(buf)),
 			    "0123456789abcdef");
 	assert_string_equal(ksmctl_text_comm("abcdef", 16, buf, 4), "abc");
+	/* C1 controls and bidirectional controls: one '?' each. */
+	assert_string_equal(ksmctl_text_comm("a\xc2\x9b" "b\xc2\x85", 16, buf, sizeof(buf)), "a?b?");
+	assert_string_equal(ksmctl_text_comm("evil\xe2\x80\xaetxt", 16, buf, sizeof(buf)),
+			    "evil?txt");
+	assert_string_equal(ksmctl_text_comm("\xe2\x81\xa6x\xe2\x81\xa9\xe2\x80\x8e", 16, buf,
+					     sizeof(buf)), "?x??");
+	assert_string_equal(ksmctl_text_comm("\xd8\x9c\xe2\x80\xaf", 16, buf, sizeof(buf)),
+			    "?\xe2\x80\xaf");
 }
 
 /* ksmctl shows the advice that ends a ksmdev_strerror() text, no more. */
@@ -258,7 +276,7 @@ static void domain_names(void **state)
 		uint64_t domain;
 		const char *name, *kind;
 	} cases[] = {
-		{ 0, "default", "default" },
+		{ 0, "open", "open" },
 		{ 1, "1", "numbered" },
 		{ 42, "42", "numbered" },
 		{ (1ULL << 63) - 1, "9223372036854775807", "numbered" },
@@ -349,7 +367,7 @@ static void status_text(void **state)
 			"pages_to_scan now 100)\n");
 	assert_contains(out, "smart scanning:  on (module parameter smart_scan)\n");
 	assert_contains(out, "zero-page mode:  off (module parameter use_zero_pages)\n");
-	assert_contains(out, "domain policy:   1 (numbered domains other than 0 need CAP_SYS_ADMIN)\n");
+	assert_contains(out, "domain policy:   1 (each user its own domain; numbered ones for group members and CAP_SYS_ADMIN)\n");
 	/* Every line is "label: value", the label padded to one column. */
 	for (const char *l = out; *l; l = strchr(l, '\n') + 1) {
 		const char *colon = strchr(l, ':');
@@ -368,11 +386,11 @@ static void status_text(void **state)
 	assert_contains(out, "auto-tuning:     off\n");
 	assert_contains(out, "smart scanning:  off (");
 	assert_contains(out, "zero-page mode:  on (");
-	assert_contains(out, "domain policy:   2 (as 1, and unprivileged areas always go to their user's domain)\n");
+	assert_contains(out, "domain policy:   2 (as 1)\n");
 	free(out);
 	s.domain_policy = 0;
 	CAPTURE(out, ksmctl_print_status_text(f, &s));
-	assert_contains(out, "domain policy:   0 (anyone may join any domain)\n");
+	assert_contains(out, "domain policy:   0 (open: areas without a number share one domain, anyone joins any)\n");
 	free(out);
 	s.domain_policy = 7;	/* a future policy: the number alone */
 	CAPTURE(out, ksmctl_print_status_text(f, &s));
@@ -660,7 +678,7 @@ static void status_orders_kept(void **state)
 		"scanner CPU:     5.7% (recent batches)\n"
 		"memory saved:    36.0 KiB (36864 bytes, 9 pages of 4096 bytes)\n"
 		"KSM page cap:    1 of 4 max_kernel_pages (25.0%), 7 merges refused at the cap\n"
-		"domain policy:   1 (numbered domains other than 0 need CAP_SYS_ADMIN)\n");
+		"domain policy:   1 (each user its own domain; numbered ones for group members and CAP_SYS_ADMIN)\n");
 	free(out);
 
 	CAPTURE(out, ksmctl_print_status_prometheus(f, &s));
@@ -734,22 +752,28 @@ static struct ksmctl_area in_domain(struct ksmctl_area a, uint64_t domain)
 
 static void areas_text(void **state)
 {
-	struct ksmctl_area a[4] = {
+	struct ksmctl_area a[6] = {
 		area(42, "qemu", 2, 4096, 4000, 3000),
 		area(7, "evil\x1b[2J", 1, 1, 0, 0),
 		in_domain(area(8, "tenant", 1, 1, 0, 0), (1ULL << 63) | 1000),
 		in_domain(area(9, "shared", 1, 1, 0, 0), 12345),
+		area(0, "elsewhere", 1, 1, 0, 0),
+		area(10, "x\xe2\x80\xae" "exe.txt", 1, 1, 0, 0),
 	};
 	char *out;
 
 	(void)state;
-	CAPTURE(out, ksmctl_print_areas_text(f, a, 4));
+	CAPTURE(out, ksmctl_print_areas_text(f, a, 6));
 	assert_contains(out, "    PID COMMAND          REGIONS  REGISTERED     MERGED       SAVED DOMAIN\n");
-	assert_contains(out, "     42 qemu                   2    16.0 MiB       4000    11.7 MiB default\n");
+	assert_contains(out, "     42 qemu                   2    16.0 MiB       4000    11.7 MiB open\n");
 	assert_contains(out, "      7 evil?[2J ");
 	assert_contains(out, "      8 tenant                 1     4.0 KiB          0         0 B user:1000\n");
 	assert_contains(out, "      9 shared                 1     4.0 KiB          0         0 B 12345\n");
+	/* pid 0: the creator is not in our pid namespace (or gone) */
+	assert_contains(out, "      - elsewhere              1     4.0 KiB          0         0 B open\n");
+	assert_contains(out, "     10 x?exe.txt ");
 	assert_null(strchr(out, '\x1b'));
+	assert_null(strstr(out, "\xe2\x80\xae"));
 	free(out);
 	CAPTURE(out, ksmctl_print_areas_text(f, a, 0));
 	assert_string_equal(out, "no shared memory areas\n");
@@ -773,11 +797,11 @@ static void areas_json(void **state)
 		"{\"pid\":42,\"uid\":1000,\"comm\":\"qemu\",\"regions\":2,\"pages_registered\":4096,"
 		"\"bytes_registered\":16777216,\"pages_merged\":4000,\"pages_shared\":1000,"
 		"\"pages_sharing\":3000,\"bytes_saved\":12288000,\"pages_scanned\":8192,"
-		"\"domain\":0,\"domain_kind\":\"default\"},"
+		"\"domain\":0,\"domain_kind\":\"open\"},"
 		"{\"pid\":43,\"uid\":1000,\"comm\":\"a\\\"b\\\\c\\nd\",\"regions\":1,\"pages_registered\":10,"
 		"\"bytes_registered\":40960,\"pages_merged\":0,\"pages_shared\":0,"
 		"\"pages_sharing\":0,\"bytes_saved\":0,\"pages_scanned\":20,"
-		"\"domain\":0,\"domain_kind\":\"default\"}"
+		"\"domain\":0,\"domain_kind\":\"open\"}"
 		"],\"count\":2}\n");
 	free(out);
 	CAPTURE(out, ksmctl_print_areas_json(f, a + 2, 2));
@@ -807,15 +831,15 @@ static void areas_prometheus(void **state)
 	/* ksmdev_areas, then 7 families of 5 (pid, comm, domain) label sets. */
 	assert_int_equal(check_exposition(out), 1 + 7 * 5);
 	assert_contains(out, "# TYPE ksmdev_areas gauge\nksmdev_areas 6\n");
-	assert_contains(out, "ksmdev_area_regions{pid=\"42\",comm=\"qemu\",domain=\"default\"} 3\n");
-	assert_contains(out, "ksmdev_area_registered_bytes{pid=\"42\",comm=\"qemu\",domain=\"default\"} 17186816\n");
-	assert_contains(out, "ksmdev_area_pages_sharing{pid=\"42\",comm=\"qemu\",domain=\"default\"} 3005\n");
-	assert_contains(out, "ksmdev_area_bytes_saved{pid=\"42\",comm=\"qemu\",domain=\"default\"} 12308480\n");
+	assert_contains(out, "ksmdev_area_regions{pid=\"42\",comm=\"qemu\",domain=\"open\"} 3\n");
+	assert_contains(out, "ksmdev_area_registered_bytes{pid=\"42\",comm=\"qemu\",domain=\"open\"} 17186816\n");
+	assert_contains(out, "ksmdev_area_pages_sharing{pid=\"42\",comm=\"qemu\",domain=\"open\"} 3005\n");
+	assert_contains(out, "ksmdev_area_bytes_saved{pid=\"42\",comm=\"qemu\",domain=\"open\"} 12308480\n");
 	assert_contains(out, "ksmdev_area_registered_bytes{pid=\"42\",comm=\"qemu\",domain=\"user:1000\"} 8192\n");
 	assert_contains(out, "ksmdev_area_registered_bytes{pid=\"42\",comm=\"qemu\",domain=\"5\"} 12288\n");
 	assert_contains(out, "# TYPE ksmdev_area_pages_scanned_total counter\n");
-	assert_contains(out, "ksmdev_area_regions{pid=\"42\",comm=\"renamed\",domain=\"default\"} 1\n");
-	assert_contains(out, "ksmdev_area_regions{pid=\"7\",comm=\"we\\\"ird\\\\na\\nme\",domain=\"default\"} 1\n");
+	assert_contains(out, "ksmdev_area_regions{pid=\"42\",comm=\"renamed\",domain=\"open\"} 1\n");
+	assert_contains(out, "ksmdev_area_regions{pid=\"7\",comm=\"we\\\"ird\\\\na\\nme\",domain=\"open\"} 1\n");
 	/* Sorted by pid. */
 	assert_true(strstr(out, "{pid=\"7\"") < strstr(out, "{pid=\"42\""));
 	free(out);

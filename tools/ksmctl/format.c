@@ -68,26 +68,29 @@ void ksmctl_watch_rates(const struct ksm_stats *prev, const struct ksm_stats *cu
 
 /* ------------------------------------------------------------ strings */
 
-/* Length of the valid UTF-8 sequence at @s (@n bytes left), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+/*
+ * Length of the valid UTF-8 sequence at @s (@n bytes left), 0 if invalid;
+ * its code point in *@cp.
+ */
+static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	unsigned char c = s[0];
-	uint32_t cp;
 	size_t len, i;
 
+	*cp = c;
 	if (c < 0x80)
 		return 1;
 	if (c < 0xc2)
 		return 0;	/* continuation byte, or overlong 2-byte lead */
 	if (c < 0xe0) {
 		len = 2;
-		cp = c & 0x1f;
+		*cp = c & 0x1f;
 	} else if (c < 0xf0) {
 		len = 3;
-		cp = c & 0x0f;
+		*cp = c & 0x0f;
 	} else if (c < 0xf5) {
 		len = 4;
-		cp = c & 0x07;
+		*cp = c & 0x07;
 	} else {
 		return 0;
 	}
@@ -96,97 +99,100 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	for (i = 1; i < len; i++) {
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
+		*cp = *cp << 6 | (s[i] & 0x3f);
 	}
-	if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+	if (len == 3 && (*cp < 0x800 || (*cp >= 0xd800 && *cp <= 0xdfff)))
 		return 0;
-	if (len == 4 && (cp < 0x10000 || cp > 0x10ffff))
+	if (len == 4 && (*cp < 0x10000 || *cp > 0x10ffff))
 		return 0;
 	return len;
 }
 
 /*
- * Write @str, up to @maxlen bytes or its NUL: a byte @esc has an escape
- * for as that escape, valid UTF-8 as it is, any other byte as @bad.
+ * A character that must not reach a terminal or a page as it is: C0 and
+ * C1 controls, DEL, and the bidirectional controls that reorder what is
+ * shown around them (a command name could make a line read otherwise).
  */
-static int write_escaped(FILE *f, const char *str, size_t maxlen,
-			 const char *(*esc)(unsigned char c, char buf[8]), const char *bad)
+static int unsafe_cp(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c ||
+	       cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+enum esc_mode { ESC_JSON, ESC_PROM };
+
+/*
+ * Write @str, up to @maxlen bytes or its NUL, as a JSON string's or a
+ * Prometheus label value's contents: \\, \" and \n escaped in both; JSON
+ * escapes the other unsafe characters as \uXXXX, Prometheus (which has
+ * no such escape) writes U+FFFD for them; invalid UTF-8 is U+FFFD in both.
+ */
+static int write_escaped(FILE *f, const char *str, size_t maxlen, enum esc_mode mode)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t n = strnlen(str, maxlen), i = 0, l;
-	const char *e;
-	char buf[8];
+	uint32_t cp;
 
 	while (i < n) {
-		e = esc(s[i], buf);
-		l = e ? 0 : utf8_seq(s + i, n - i);
-		if (l) {
-			fwrite(s + i, 1, l, f);
-			i += l;
-		} else {
-			fputs(e ? e : bad, f);
+		l = utf8_seq(s + i, n - i, &cp);
+		if (!l) {
+			fputs(mode == ESC_JSON ? "\\ufffd" : "\xef\xbf\xbd", f);
 			i++;
+			continue;
 		}
+		if (cp == '"' || cp == '\\')
+			fprintf(f, "\\%c", (int)cp);
+		else if (cp == '\n')
+			fputs("\\n", f);
+		else if (!unsafe_cp(cp))
+			fwrite(s + i, 1, l, f);
+		else if (mode == ESC_PROM)
+			fputs("\xef\xbf\xbd", f);
+		else if (cp == '\t')
+			fputs("\\t", f);
+		else if (cp == '\b')
+			fputs("\\b", f);
+		else if (cp == '\f')
+			fputs("\\f", f);
+		else if (cp == '\r')
+			fputs("\\r", f);
+		else
+			fprintf(f, "\\u%04x", (unsigned int)cp);
+		i += l;
 	}
 	return ferror(f) ? -1 : 0;
-}
-
-/* The escapes of a Prometheus label value, which JSON strings share. */
-static const char *quote_escape(unsigned char c, char buf[8])
-{
-	switch (c) {
-	case '"':  return "\\\"";
-	case '\\': return "\\\\";
-	case '\n': return "\\n";
-	default:   return NULL;
-	}
-}
-
-static const char *json_escape(unsigned char c, char buf[8])
-{
-	const char *e = quote_escape(c, buf);
-
-	if (e)
-		return e;
-	switch (c) {
-	case '\b': return "\\b";
-	case '\f': return "\\f";
-	case '\r': return "\\r";
-	case '\t': return "\\t";
-	}
-	if (c >= 0x20 && c != 0x7f)
-		return NULL;
-	snprintf(buf, 8, "\\u%04x", c);
-	return buf;
 }
 
 int ksmctl_json_string(FILE *f, const char *str, size_t maxlen)
 {
 	fputc('"', f);
-	write_escaped(f, str, maxlen, json_escape, "\\ufffd");
+	write_escaped(f, str, maxlen, ESC_JSON);
 	fputc('"', f);
 	return ferror(f) ? -1 : 0;
 }
 
 int ksmctl_prom_label_value(FILE *f, const char *str, size_t maxlen)
 {
-	return write_escaped(f, str, maxlen, quote_escape, "\xef\xbf\xbd");	/* U+FFFD */
+	return write_escaped(f, str, maxlen, ESC_PROM);
 }
 
 char *ksmctl_text_comm(const char *comm, size_t maxlen, char *buf, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)comm;
 	size_t n = strnlen(comm, maxlen), i = 0, o = 0, l;
+	uint32_t cp;
 
 	if (!len)
 		return buf;
 	while (i < n) {
-		l = utf8_seq(s + i, n - i);
-		if (l <= 1) {
+		l = utf8_seq(s + i, n - i, &cp);
+		if (!l || unsafe_cp(cp)) {
+			/* As ps(1) does: one '?' for each unsafe character or bad byte. */
 			if (o + 1 >= len)
 				break;
-			buf[o++] = (l && s[i] >= 0x20 && s[i] != 0x7f) ? (char)s[i] : '?';
-			i++;
+			buf[o++] = '?';
+			i += l ? l : 1;
 			continue;
 		}
 		if (o + l >= len)
@@ -239,7 +245,7 @@ int ksmctl_print_info_json(FILE *f, const struct ksm_kthread_info *k)
 char *ksmctl_domain_name(uint64_t domain, char *buf, size_t len)
 {
 	if (!domain)
-		snprintf(buf, len, "default");
+		snprintf(buf, len, "open");
 	else if (domain & KSMCTL_USER_DOMAIN_BIT)
 		snprintf(buf, len, "user:%llu", (ull)(domain & ~KSMCTL_USER_DOMAIN_BIT));
 	else
@@ -250,7 +256,7 @@ char *ksmctl_domain_name(uint64_t domain, char *buf, size_t len)
 const char *ksmctl_domain_kind(uint64_t domain)
 {
 	if (!domain)
-		return "default";
+		return "open";
 	return (domain & KSMCTL_USER_DOMAIN_BIT) ? "user" : "numbered";
 }
 
@@ -537,9 +543,9 @@ static void text_param(FILE *f, const struct field *r, const struct ksmctl_statu
 }
 
 static const char *const policy_words[] = {
-	"anyone may join any domain",
-	"numbered domains other than 0 need CAP_SYS_ADMIN",
-	"as 1, and unprivileged areas always go to their user's domain",
+	"open: areas without a number share one domain, anyone joins any",
+	"each user its own domain; numbered ones for group members and CAP_SYS_ADMIN",
+	"as 1",
 };
 
 static void text_policy(FILE *f, const struct field *r, const struct ksmctl_status *s)
@@ -756,8 +762,11 @@ static void area_line(FILE *f, const struct ksmctl_area *a)
 {
 	char buf[64];
 
-	if (a)
+	if (a && a->info.pid)
 		fprintf(f, "%7u %-16s", a->info.pid,
+			ksmctl_text_comm(a->info.comm, sizeof(a->info.comm), buf, sizeof(buf)));
+	else if (a)	/* the process is not in our pid namespace, or is gone */
+		fprintf(f, "%7s %-16s", "-",
 			ksmctl_text_comm(a->info.comm, sizeof(a->info.comm), buf, sizeof(buf)));
 	else
 		fprintf(f, "%7s %-16s", "PID", "COMMAND");

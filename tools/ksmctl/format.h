@@ -72,23 +72,25 @@ void ksmctl_watch_rates(const struct ksm_stats *prev, const struct ksm_stats *cu
 			double seconds, struct ksmctl_sample *s);
 
 /*
- * Strings.  @s is read up to @maxlen bytes or its NUL.  Bytes that are not
- * valid UTF-8 become U+FFFD in JSON and Prometheus output, '?' in text.
+ * Strings.  @s is read up to @maxlen bytes or its NUL.  Unsafe characters
+ * (C0 and C1 controls, DEL, bidirectional controls) never pass as they
+ * are; bytes that are not valid UTF-8 become U+FFFD in JSON and
+ * Prometheus output, '?' in text.
  */
-/* A JSON string literal, quotes included: \" \\ \b \f \n \r \t \u00XX. */
+/* A JSON string literal, quotes included: \" \\ \b \f \n \r \t, \uXXXX for the other unsafe. */
 int ksmctl_json_string(FILE *f, const char *s, size_t maxlen);
-/* A Prometheus label value without quotes: \\ \" \n escaped. */
+/* A Prometheus label value without quotes: \\ \" \n escaped, other unsafe ones U+FFFD. */
 int ksmctl_prom_label_value(FILE *f, const char *s, size_t maxlen);
-/* A command name safe for a terminal: control characters become '?'. */
+/* A command name safe for a terminal: each unsafe character or bad byte becomes '?'. */
 char *ksmctl_text_comm(const char *comm, size_t maxlen, char *buf, size_t len);
 
 /*
- * Merge domains as ksmctl shows them: 0 is "default", a user's private
+ * Merge domains as ksmctl shows them: 0 is "open", a user's private
  * domain (bit 63 | uid) "user:<uid>", any other its number.  Returns @buf.
  */
 #define KSMCTL_USER_DOMAIN_BIT	(1ULL << 63)
 char *ksmctl_domain_name(uint64_t domain, char *buf, size_t len);
-/* "default", "user" or "numbered". */
+/* "open", "user" or "numbered". */
 const char *ksmctl_domain_kind(uint64_t domain);
 
 /*

@@ -138,12 +138,23 @@ def human(b):
     return f'{t // 10}.{t % 10} {units[u]}'
 
 
+def unsafe(ch):
+    """C0 and C1 controls, DEL, the bidirectional controls."""
+    c = ord(ch)
+    return c < 0x20 or 0x7f <= c <= 0x9f or c in (0x61c, 0x200e, 0x200f) or \
+        0x202a <= c <= 0x202e or 0x2066 <= c <= 0x2069
+
+
 def text_safe(raw):
-    """ksmctl's terminal-safe command name: controls and bad bytes are '?'."""
-    out = []
-    for ch in raw.decode('utf-8', 'replace'):
-        out.append('?' if ord(ch) < 0x20 or ord(ch) == 0x7f or ch == '\ufffd' else ch)
-    return ''.join(out)
+    """ksmctl's terminal-safe command name: unsafe characters and bad bytes are '?'."""
+    return ''.join('?' if unsafe(ch) or ch == '\ufffd' else ch
+                   for ch in raw.decode('utf-8', 'replace'))
+
+
+def prom_safe(raw):
+    """A Prometheus label value of ksmctl: unsafe characters and bad bytes are U+FFFD."""
+    return ''.join('\ufffd' if unsafe(ch) and ch != '\n' else ch
+                   for ch in raw.decode('utf-8', 'replace'))
 
 
 def frozen(d, w1, w2):
@@ -235,7 +246,7 @@ def frozen(d, w1, w2):
               a['bytes_registered'] == pages * PS and a['pages_merged'] == pages and
               a['bytes_saved'] == a['pages_sharing'] * PS and
               a['pages_sharing'] == a['pages_merged'] - a['pages_shared'] and
-              a['domain'] == 0 and a['domain_kind'] == 'default',
+              a['domain'] == (1 << 63) | 65534 and a['domain_kind'] == 'user',
               f'ps --json area of {pid}: {a}')
     for f in ('pages_shared', 'pages_sharing', 'pages_merged'):
         check(sum(a[f] for a in areas) == sy[f], f'ps --json: areas\' {f} do not add up to {sy[f]}')
@@ -253,17 +264,17 @@ def frozen(d, w1, w2):
         check(pid in rows, f'ps: no row for {pid}')
         c, rest = rows[pid]
         want = [str(regions)] + human(pages * PS).split() + [str(pages)] + \
-            human(a['pages_sharing'] * PS).split() + ['default']
+            human(a['pages_sharing'] * PS).split() + ['user:65534']
         check(c == text_safe(comm) and rest == want,
               f'ps row of {pid}: {c!r} {rest}, want {text_safe(comm)!r} {want}')
-    check(rows[w2][0] == 'ks"m\\x?y?', f'ps comm {rows[w2][0]!r}')
+    check(rows[w2][0] == 'ks"m\\x?y???', f'ps comm {rows[w2][0]!r}')
 
     # areas --prometheus
     samples, types = parse_prom(d + '/ps.prom')
     check(samples[('ksmdev_areas', ())] == 2, 'ksmdev_areas')
     for pid, (comm, regions, pages) in exp.items():
         a = by[pid]
-        lab = (('comm', comm.decode('utf-8', 'replace')), ('domain', 'default'), ('pid', str(pid)))
+        lab = (('comm', prom_safe(comm)), ('domain', 'user:65534'), ('pid', str(pid)))
         for name, v in (('ksmdev_area_regions', regions),
                         ('ksmdev_area_registered_bytes', pages * PS),
                         ('ksmdev_area_pages_merged', pages),
@@ -416,8 +427,9 @@ pids="$pids $w1"
 wait_sysfs regions 4 60 "$tmp/w1.log"
 kill -STOP "$w1"
 # 2 buffers of 1 MiB (the first MiB of the same contents again), run
-# under a command name JSON and Prometheus must escape.
-w2comm=$(printf 'ks"m\\x\ty\377')
+# under a command name JSON and Prometheus must escape, with a tab, an
+# invalid byte, a right-to-left override and a C1 control (CSI).
+w2comm=$(printf 'ks"m\\x\ty\377\342\200\256\302\233')
 if ! { mkdir "$tmp/bin" && chmod 755 "$tmp/bin" && cp "$example" "$tmp/bin/$w2comm"; }; then
 	fail "cannot copy the example to $tmp/bin"
 fi

@@ -14,8 +14,8 @@
 # the emulated CPU: see ksm_autotune_batch in driver/scan.c.)  `ksmctl set` changes
 # smart_scan, use_zero_pages and domain_policy, as /sys/module shows and
 # status reports.  Areas created through libksmdev (python ctypes) in a
-# user's domain, a numbered domain and, under domain_policy 2, by default
-# show their domains in ps (text, JSON, Prometheus).  Usage errors exit 2,
+# user's domain, by default (the user's domain too), in a numbered domain
+# and, under domain_policy 0, in the open domain 0 show their domains in ps (text, JSON, Prometheus).  Usage errors exit 2,
 # missing privileges 1.
 #
 # Needs: build/tools/ksmctl, build/examples/ksmdev-example,
@@ -207,7 +207,8 @@ def fresh(d):
     check(kv['auto-tuning'] == 'off', f'fresh status: auto-tuning {kv["auto-tuning"]!r}')
     check(kv['smart scanning'] == 'off (module parameter smart_scan)', f'{kv["smart scanning"]!r}')
     check(kv['zero-page mode'] == 'off (module parameter use_zero_pages)', f'{kv["zero-page mode"]!r}')
-    check(kv['domain policy'] == '1 (numbered domains other than 0 need CAP_SYS_ADMIN)',
+    check(kv['domain policy'] ==
+          '1 (each user its own domain; numbered ones for group members and CAP_SYS_ADMIN)',
           f'{kv["domain policy"]!r}')
     a = one_json(d + '/fresh-autotune.json')
     check(a == at, f'autotune --json {a}, status says {at}')
@@ -276,7 +277,7 @@ def params(d):
     check(kv['zero-page mode'] == 'on (module parameter use_zero_pages)', f'{kv["zero-page mode"]!r}')
     check(kv['smart scanning'] == 'off (module parameter smart_scan)', f'{kv["smart scanning"]!r}')
     check(kv['domain policy'] ==
-          "2 (as 1, and unprivileged areas always go to their user's domain)", f'{kv["domain policy"]!r}')
+          "2 (as 1)", f'{kv["domain policy"]!r}')
     samples, _ = parse_prom(d + '/zero.prom')
     for name, v in (('ksmdev_use_zero_pages_enabled', 1), ('ksmdev_smart_scan_enabled', 0),
                     ('ksmdev_domain_policy', 2)):
@@ -286,9 +287,10 @@ def params(d):
           f'status --json after setting back: {st}')
 
 
-def domains(d, wl, user, numbered, forced):
-    want = {wl: (0, 'default', 'default', 65534), user: (USER | 65534, 'user', 'user:65534', 65534),
-            numbered: (7, 'numbered', '7', 0), forced: (USER | 65534, 'user', 'user:65534', 65534)}
+def domains(d, wl, user, numbered, opened):
+    want = {wl: (USER | 65534, 'user', 'user:65534', 65534),
+            user: (USER | 65534, 'user', 'user:65534', 65534),
+            numbered: (7, 'numbered', '7', 0), opened: (0, 'open', 'open', 65534)}
     pj = one_json(d + '/ps.json')
     by = {a['pid']: a for a in pj['areas']}
     check(set(by) == set(want) and pj['count'] == 4, f'ps --json pids {sorted(by)}, want {sorted(want)}')
@@ -311,7 +313,7 @@ def domains(d, wl, user, numbered, forced):
     check(samples[('ksmdev_areas', ())] == 4, 'ksmdev_areas')
     # nobody sees its own areas only: not root's in domain 7.
     nb = one_json(d + '/ps-nobody.json')
-    check(sorted(a['pid'] for a in nb['areas']) == sorted([wl, user, forced]),
+    check(sorted(a['pid'] for a in nb['areas']) == sorted([wl, user, opened]),
           f'ps --json as nobody: {nb}')
 
 
@@ -481,9 +483,9 @@ helper $nobody 0 1		# KSM_AREA_USER_DOMAIN
 user=$hp
 helper root 7 0			# numbered domain 7
 numbered=$hp
-kc 0 set domain_policy 2
-helper $nobody 0 0		# default asked, user's domain given
-forced=$hp
+kc 0 set domain_policy 0
+helper $nobody 0 0		# open policy: the shared domain 0
+opened=$hp
 kc 0 set domain_policy 1
 kc -o ps.txt 0 ps
 kc -o ps.json 0 ps --json
@@ -491,7 +493,7 @@ kc -o ps.prom 0 areas --prometheus
 kc -o ps-nobody.json -u $nobody 0 ps --json
 slurp "$tmp/ps.txt"
 echo "$text"
-check domains "$wl" "$user" "$numbered" "$forced"
+check domains "$wl" "$user" "$numbered" "$opened"
 
 echo "PASS"
 exit 0
