@@ -36,6 +36,16 @@
  * other interposer is re-entered; a thread that re-enters the shim (a
  * signal handler) passes straight through.
  *
+ * Users: an area belongs to the merge domain of the user that made it,
+ * and the driver refuses memory from a task with other credentials
+ * (EPERM).  So a fork child makes its areas at its first allocation or
+ * registration, not in the fork handler (it may change its user first),
+ * and registers the table it inherited there; and when our euid is not
+ * the one our areas were made by (seen at every slow path) or a
+ * registration gets EPERM, the areas are closed and made again and the
+ * table registered in them: the memory moves to the domain of the user
+ * the process is now.
+ *
  * Every registered range is in one sorted table of non-overlapping
  * entries; overlapping registrations are never attempted.  The driver
  * takes at most regions_per_fd (1024) regions per area: the shim opens up
@@ -121,6 +131,7 @@ static int area_fd[KP_MAX_AREAS] = { -1, -1, -1, -1 };
 static unsigned int area_used[KP_MAX_AREAS];
 static unsigned char area_full[KP_MAX_AREAS];
 static int dev_fd = -1;
+static long area_euid = -1;		/* the effective uid our areas were made by */
 static int fd_floor;			/* our fds are moved at or above this */
 static uintptr_t nogo[KP_NOGO];		/* arena heaps we failed to register */
 static unsigned int nogo_next;
@@ -132,6 +143,7 @@ static int enabled;
 static uintptr_t brk_covered_end;
 static unsigned int arena_gen = 1;
 static unsigned int n_gone;		/* entries of kinds in KM_GONE */
+static int owed;			/* a fork child's table, not yet registered */
 
 /* Set in the constructor, read-only afterwards. */
 static uintptr_t heap_start;
@@ -286,12 +298,14 @@ static int kp_high_fd(int fd)
 	return (int)nfd;
 }
 
+/* A new area, in the merge domain of whoever we are now. */
 static int kp_new_area(void)
 {
 	long fd = sys3(SYS_ioctl, dev_fd, KSM_CREATE_SHARED_MEMORY_AREA, 0);
 
 	if (fd < 0)
 		return (int)fd;
+	area_euid = sys3(SYS_geteuid, 0, 0, 0);
 	return kp_high_fd((int)fd);
 }
 
@@ -402,11 +416,13 @@ static int pick_area(void)
 	return -1;
 }
 
+static void kp_rehome(const char *who);
+
 /* Register [s, e) (nothing of it in the table) as one region of @kind. */
 static long register_one(uintptr_t s, uintptr_t e, int kind)
 {
+	int a, rehomed = 0;
 	long err;
-	int a;
 
 	if (s >= e)
 		return 0;
@@ -421,6 +437,14 @@ static long register_one(uintptr_t s, uintptr_t e, int kind)
 			return -ENOSPC;
 		}
 		err = kp_register(area_fd[a], s, e);
+		if (err == -EPERM && !rehomed) {
+			/* Our areas are another user's (we changed credentials). */
+			kp_rehome("credentials changed");
+			rehomed = 1;
+			if (!on())
+				return err;
+			continue;
+		}
 		if (err != -ENOSPC)
 			break;
 		/* regions_per_fd is lower than we thought: this area is full. */
@@ -684,6 +708,77 @@ static void maybe_drop_dead_arenas(void)
 	drop_dead_arenas(1);
 }
 
+/*
+ * Register what the table holds in areas of this process, made now: in a
+ * fork child (the table is the parent's), or after a change of user made
+ * the old areas the wrong domain.  Entries that do not register go.
+ */
+static void register_table(const char *who)
+{
+	unsigned int i, j, gone = 0;
+	int a;
+
+	__atomic_store_n(&owed, 0, __ATOMIC_RELEASE);
+	if (pick_area() < 0) {
+		log_msg(who, ": no area of its own, disabled", 0, 0, 0);
+		__atomic_store_n(&enabled, 0, __ATOMIC_RELEASE);
+		return;
+	}
+	log_msg(who, ": own area fd ", (unsigned long)area_fd[0], 10, 0);
+	drop_dead_arenas(0);
+	for (i = j = 0; i < ntab; i++) {
+		struct region r = tab[i];
+		long err = -ENOSPC;
+
+		a = pick_area();
+		if (a >= 0)
+			err = kp_register(area_fd[a], r.start, r.end);
+		log_range("register", r.kind, r.start, r.end, err);
+		if (err) {
+			if (r.kind == K_ARENA)
+				__atomic_add_fetch(&arena_gen, 1, __ATOMIC_RELEASE);
+			continue;
+		}
+		r.area = (unsigned char)a;
+		area_used[a]++;
+		gone += !!(KM(r.kind) & KM_GONE);
+		tab[j++] = r;
+	}
+	ntab = j;
+	__atomic_store_n(&n_gone, gone, __ATOMIC_RELEASE);
+	log_msg(who, ": ranges registered again: ", j, 10, 0);
+}
+
+/*
+ * Our areas belong to credentials we no longer have: close them (the
+ * driver gives their pages back, unmerged) and register everything again
+ * in new areas of the user we are now.
+ */
+static void kp_rehome(const char *who)
+{
+	int a;
+
+	for (a = 0; a < KP_MAX_AREAS; a++) {
+		if (area_fd[a] >= 0)
+			sys3(SYS_close, area_fd[a], 0, 0);
+		area_fd[a] = -1;
+		area_used[a] = 0;
+		area_full[a] = 0;
+	}
+	register_table(who);
+}
+
+/* Under the lock, before any work: settle a fork's table or a change of user. */
+static void kp_settle(void)
+{
+	if (!on())
+		return;
+	if (__atomic_load_n(&owed, __ATOMIC_ACQUIRE))
+		register_table("fork child");
+	else if (area_fd[0] >= 0 && sys3(SYS_geteuid, 0, 0, 0) != area_euid)
+		kp_rehome("credentials changed");
+}
+
 struct anon_find {
 	uintptr_t addr;
 	int anon;
@@ -709,6 +804,7 @@ static int kp_enter(int *saved_errno)
 		return 0;
 	tls.in_shim = 1;
 	pthread_mutex_lock(&kp_lock);
+	kp_settle();
 	return 1;
 }
 
@@ -787,6 +883,15 @@ static void slow_arena(uintptr_t base)
 	tls_cache_heap(base, gen);
 }
 
+/* A fork child's first allocation: its areas, its table registered. */
+static void slow_settle(void)
+{
+	int e;
+
+	if (kp_enter(&e))
+		kp_leave(e);
+}
+
 static void slow_mchunk(uintptr_t s, uintptr_t e)
 {
 	int saved;
@@ -810,6 +915,8 @@ static inline void note_alloc(void *p)
 
 	if (!p || !on())
 		return;
+	if (UNLIKELY(__atomic_load_n(&owed, __ATOMIC_RELAXED)))
+		slow_settle();
 	chunk = (uintptr_t)p - 2 * SIZE_SZ;
 	size = ((size_t *)p)[-1];
 	if (size & IS_MMAPPED) {
@@ -1109,20 +1216,19 @@ static void atfork_parent(void)
 
 /*
  * The child has the parent's memory but none of its registrations (they
- * belong to the parent's mm): it gets areas of its own and registers again
- * what the table holds.  The parent's area fds are closed here; the areas
- * stay alive in the parent.
+ * belong to the parent's mm).  The parent's area fds are closed here (the
+ * areas stay alive in the parent) and the table is owed: the child's
+ * areas are made at its first registration, after whatever it does
+ * first, a change of user above all, so that they are its user's.
  */
 static void atfork_child(void)
 {
-	unsigned int i, j, gone = 0;
 	int a;
 
 	pthread_mutex_init(&kp_lock, NULL);
 	tls.in_shim = 0;
 	if (!on())
 		return;
-	tls.in_shim = 1;
 	for (a = 0; a < KP_MAX_AREAS; a++) {
 		if (area_fd[a] >= 0)
 			sys3(SYS_close, area_fd[a], 0, 0);
@@ -1130,37 +1236,9 @@ static void atfork_child(void)
 		area_used[a] = 0;
 		area_full[a] = 0;
 	}
-	a = pick_area();
-	if (a < 0) {
-		log_msg("fork child: no area of its own, disabled", NULL, 0, 0, 0);
-		__atomic_store_n(&enabled, 0, __ATOMIC_RELEASE);
-		tls.in_shim = 0;
-		return;
-	}
-	log_msg("fork child: own area fd ", NULL, (unsigned long)area_fd[a], 10, 0);
-	drop_dead_arenas(0);
-	for (i = j = 0; i < ntab; i++) {
-		struct region r = tab[i];
-		long err = -ENOSPC;
-
-		a = pick_area();
-		if (a >= 0)
-			err = kp_register(area_fd[a], r.start, r.end);
-		log_range("register", r.kind, r.start, r.end, err);
-		if (err) {
-			if (r.kind == K_ARENA)
-				__atomic_add_fetch(&arena_gen, 1, __ATOMIC_RELEASE);
-			continue;
-		}
-		r.area = (unsigned char)a;
-		area_used[a]++;
-		gone += !!(KM(r.kind) & KM_GONE);
-		tab[j++] = r;
-	}
-	ntab = j;
-	__atomic_store_n(&n_gone, gone, __ATOMIC_RELEASE);
-	log_msg("fork child: ranges registered again: ", NULL, j, 10, 0);
-	tls.in_shim = 0;
+	__atomic_store_n(&owed, 1, __ATOMIC_RELEASE);
+	/* Thread arena caches go stale: their next malloc takes the slow path. */
+	__atomic_add_fetch(&arena_gen, 1, __ATOMIC_RELEASE);
 }
 
 /* ------------------------------------------------------------ set-up */

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# preload_fork_child.sh - after fork() the shim's child handler gives the
-# child an area of its own and registers again what the parent had
+# preload_fork_child.sh - after fork() the shim gives the child an area of
+# its own at its first allocation and registers again what the parent had
 # registered (the child inherited that memory, not the registrations).
 #
 # arena-builder -f builds a 2 MiB list, forks, and then parent and child

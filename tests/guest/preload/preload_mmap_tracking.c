@@ -18,7 +18,8 @@
  * thread that uses the arena); the main arena's coverage grows
  * in few, doubling steps as brk grows; a registration of the program's
  * own that overlaps the shim's wins (the shim steps aside); a forked
- * child has an area of its own holding everything again.
+ * child has nothing registered until its first allocation, then an area
+ * of its own holding everything again.
  */
 #include <fcntl.h>
 #include <malloc.h>
@@ -285,7 +286,10 @@ int main(int argc, char **argv)
 	munmap(a, MIB);
 	expect("munmap of the program's range", 0, 0);
 
-	/* ---- fork: the child's own area holds everything again */
+	/*
+	 * ---- fork: the child's own area holds everything again, made at
+	 * its first allocation (it might change its user before)
+	 */
 	a = map(MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	counts(&before_r, &before_p);
 	fflush(stdout);
@@ -293,6 +297,18 @@ int main(int argc, char **argv)
 	if (pid < 0)
 		ktest_fail("fork");
 	if (pid == 0) {
+		counts(&r, &p);
+		if (r || p) {
+			fprintf(stderr, "child: %ld regions / %ld pages before its first allocation\n",
+				r, p);
+			_exit(4);
+		}
+		{
+			/* volatile: the compiler must not drop the pair */
+			void *volatile first = malloc(64);
+
+			free(first);
+		}
 		counts(&r, &p);
 		if (r != before_r || p != before_p) {
 			fprintf(stderr, "child: %ld regions / %ld pages, parent had %ld / %ld\n",

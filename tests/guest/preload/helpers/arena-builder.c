@@ -20,6 +20,13 @@
  * heap state, so the same addresses), wait for SIGUSR1 and check; the
  * parent exits non-zero if the child failed.
  *
+ * -w WORKERS: fork that many children (who=worker0, worker1, ...) instead
+ * of one (who=child).  -u UID: each child becomes user UID (no groups)
+ * right after fork, as a server's worker does; with -e the odd-numbered
+ * ones first allocate and fill a 1 MiB block (an mmapped chunk, which
+ * the shim registers while they are still the parent's user) and keep it
+ * to the end, when it is checked too.
+ *
  * Prints "READY pid=P lists=L nodes=N node_bytes=B first=0x..." per list
  * holder (the main thread) once built; stdout is flushed.
  */
@@ -31,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -167,24 +175,62 @@ static int run(int nthreads, const char *who)
 	return bad ? 1 : 0;
 }
 
+#define EARLY_BYTES	(1024 * 1024)
+
+/* A forked child: change user as asked, build, check. */
+static int child_main(int k, int nthreads, const char *who, long uid, int early,
+		      struct list *init)
+{
+	unsigned char *block = NULL;
+	size_t bad = 0;
+	int rc;
+
+	if (early && k % 2) {
+		block = malloc(EARLY_BYTES);
+		if (!block)
+			return 3;
+		memset(block, 0xa0 + k, EARLY_BYTES);
+	}
+	if (uid >= 0 && (setgroups(0, NULL) || setresgid((gid_t)uid, (gid_t)uid, (gid_t)uid) ||
+			 setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid))) {
+		perror("arena-builder: change user");
+		return 3;
+	}
+	rc = run(nthreads, who);
+	if (check(init, 0, 0, 0))
+		rc = 1;
+	for (size_t i = 0; block && i < EARLY_BYTES; i++)
+		bad += block[i] != 0xa0 + k;
+	if (bad) {
+		fprintf(stderr, "arena-builder: %s: %zu bytes of its early block changed\n", who, bad);
+		rc = 1;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
-	int nthreads = 8, mib = 4, init_mib = -1, opt, rc;
+	int nthreads = 8, mib = 4, init_mib = -1, workers = 0, early = 0, opt, rc, k;
+	long uid = -1;
 	struct list init;
+	pid_t child[16];
+	char who[16];
 	sigset_t set;
-	pid_t child;
 
-	while ((opt = getopt(argc, argv, "t:m:f:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:m:f:w:u:e")) != -1) {
 		switch (opt) {
 		case 't': nthreads = atoi(optarg); break;
 		case 'm': mib = atoi(optarg); break;
 		case 'f': init_mib = atoi(optarg); break;
+		case 'w': workers = atoi(optarg); break;
+		case 'u': uid = atol(optarg); break;
+		case 'e': early = 1; break;
 		default:
-			fprintf(stderr, "usage: arena-builder [-t THREADS] [-m MIB] [-f INIT_MIB]\n");
+			fprintf(stderr, "usage: arena-builder [-t THREADS] [-m MIB] [-f INIT_MIB [-w WORKERS] [-u UID [-e]]]\n");
 			return 2;
 		}
 	}
-	if (nthreads < 0 || nthreads > 64 || mib < 1 || mib > 60)
+	if (nthreads < 0 || nthreads > 64 || mib < 1 || mib > 60 || workers < 0 || workers > 16)
 		return 2;
 	nodes_per_list = (size_t)mib * 1024 * 1024 / 256;
 
@@ -198,25 +244,27 @@ int main(int argc, char **argv)
 
 	build(&init, (size_t)init_mib * 1024 * 1024 / 256);
 	fflush(stdout);
-	child = fork();
-	if (child < 0) {
-		perror("arena-builder: fork");
-		return 3;
-	}
-	if (child == 0) {
-		rc = run(nthreads, "child");
-		if (check(&init, 0, 0, 0))
-			rc = 1;
-		return rc;
+	for (k = 0; k < (workers ? workers : 1); k++) {
+		if (workers)
+			snprintf(who, sizeof(who), "worker%d", k);
+		else
+			snprintf(who, sizeof(who), "child");
+		child[k] = fork();
+		if (child[k] < 0) {
+			perror("arena-builder: fork");
+			return 3;
+		}
+		if (child[k] == 0)
+			return child_main(k, nthreads, who, uid, early, &init);
 	}
 	rc = run(nthreads, "parent");
 	if (check(&init, 0, 0, 0))
 		rc = 1;
-	{
+	for (k = 0; k < (workers ? workers : 1); k++) {
 		int st;
 
-		if (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st)) {
-			fprintf(stderr, "arena-builder: child failed (status 0x%x)\n", st);
+		if (waitpid(child[k], &st, 0) != child[k] || !WIFEXITED(st) || WEXITSTATUS(st)) {
+			fprintf(stderr, "arena-builder: child %d failed (status 0x%x)\n", k, st);
 			rc = 1;
 		}
 	}

@@ -111,12 +111,13 @@ int main(int argc, char **argv)
 		}
 		for (i = 0; i < l.count; i++)
 			printf("pid=%u regions=%llu registered=%llu merged=%llu shared=%llu "
-			       "sharing=%llu comm=%.16s\n", a[i].pid,
+			       "sharing=%llu uid=%u domain=%#llx comm=%.16s\n", a[i].pid,
 			       (unsigned long long)a[i].regions,
 			       (unsigned long long)a[i].pages_registered,
 			       (unsigned long long)a[i].pages_merged,
 			       (unsigned long long)a[i].pages_shared,
-			       (unsigned long long)a[i].pages_sharing, a[i].comm);
+			       (unsigned long long)a[i].pages_sharing, a[i].uid,
+			       (unsigned long long)a[i].domain, a[i].comm);
 		return 0;
 	}
 	if (argc == 4 && (!strcmp(argv[1], "wait-sharing") || !strcmp(argv[1], "wait-scans"))) {
