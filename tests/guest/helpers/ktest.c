@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -441,9 +442,17 @@ static void tenant_switch(const struct ktest_tenant_opts *o)
 	}
 	if (!o->userns)
 		return;
+	/*
+	 * A change of uid made us non-dumpable: /proc/self would be root's
+	 * and the maps below could not be written.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		ktest_fail("tenant: PR_SET_DUMPABLE: %s", strerror(errno));
 	if (unshare(CLONE_NEWUSER)) {
-		if (errno == EPERM || errno == ENOSPC)
+		if (errno == EPERM || errno == ENOSPC) {
+			ktest_info("tenant: unshare(CLONE_NEWUSER): %s", strerror(errno));
 			exit(KTEST_SKIP);
+		}
 		ktest_fail("tenant: unshare(CLONE_NEWUSER): %s", strerror(errno));
 	}
 	tenant_write_file("/proc/self/setgroups", "deny");
@@ -504,6 +513,17 @@ static void tenant_main(int in, int out, int devfd, const struct ktest_tenant_op
 			break;
 		case 'l':
 			tenant_answer(out, ioctl(devfd, KSM_LIST_AREAS, &l) ? -errno : (long)l.total);
+			break;
+		case 'f':	/* pid, uid and domain of the first area it sees */
+			l.count = 16;
+			if (ioctl(devfd, KSM_LIST_AREAS, &l) || !l.count) {
+				info[0].pid = (__u32)-1;
+				info[0].uid = (__u32)-1;
+				info[0].domain = (__u64)-1;
+			}
+			tenant_answer(out, (long)info[0].pid);
+			tenant_answer(out, (long)info[0].uid);
+			tenant_answer(out, (long)info[0].domain);
 			break;
 		case 'q':
 			_exit(0);
@@ -569,6 +589,20 @@ long ktest_tenant_visible_areas(struct ktest_tenant *t)
 	return tenant_call(t, 'l');
 }
 
+void ktest_tenant_first_area(struct ktest_tenant *t, uint32_t *pid, uint32_t *uid,
+			     uint64_t *domain)
+{
+	long v[3];
+
+	v[0] = tenant_call(t, 'f');
+	ktest_assert(read(t->from, &v[1], sizeof(v[1])) == sizeof(v[1]) &&
+		     read(t->from, &v[2], sizeof(v[2])) == sizeof(v[2]),
+		     "tenant %d: first area", (int)t->pid);
+	*pid = (uint32_t)v[0];
+	*uid = (uint32_t)v[1];
+	*domain = (uint64_t)v[2];
+}
+
 void ktest_tenant_stats(struct ktest_tenant *t, struct ksm_stats *st)
 {
 	char cmd = 's';
@@ -609,4 +643,106 @@ void ktest_tenant_stop(struct ktest_tenant *t)
 		     !WEXITSTATUS(status), "tenant %d: exit status %#x", (int)t->pid, status);
 	close(t->to);
 	close(t->from);
+}
+
+/* ------------------------------------------------------------ two tenants apart */
+
+#define APART_N		16
+#define APART_SECRET	77
+
+static void tenants_expect_apart(struct ktest_tenant *a, struct ktest_tenant *b, const char *what)
+{
+	for (unsigned long i = 0; i < a->npages; i++)
+		for (unsigned long j = 0; j < b->npages; j++)
+			ktest_assert(ktest_tenant_pfn(a, i) != ktest_tenant_pfn(b, j),
+				     "%s: page %lu of the first and page %lu of the second share a frame",
+				     what, i, j);
+}
+
+static void tenants_apart_scanner(int dev, struct ktest_tenant_opts oa,
+				  struct ktest_tenant_opts ob, const char *what)
+{
+	struct ktest_tenant a, b;
+	struct ksm_stats st;
+
+	oa.npages = ob.npages = 2 * APART_N;
+	oa.period = ob.period = APART_N;
+	oa.seed = ob.seed = 500;
+	oa.step = ob.step = 1;
+	ktest_tenant_start(&a, dev, &oa);
+	ktest_tenant_start(&b, dev, &ob);
+	ktest_assert(!a.create_err && !b.create_err, "%s: create: %ld %ld", what, a.create_err,
+		     b.create_err);
+	ktest_scan_and_wait(dev);
+	ktest_scanner(dev, 100, 20000, 0);
+
+	ktest_global_stats(dev, &st);
+	ktest_expect_stats(what, &st, 2 * APART_N, 2 * APART_N, 4 * APART_N, 2);
+	for (struct ktest_tenant *t = &a; t; t = t == &a ? &b : NULL) {
+		ktest_tenant_stats(t, &st);
+		ktest_expect_stats("one tenant's area", &st, APART_N, APART_N, 2 * APART_N, 1);
+		for (unsigned long i = 0; i < APART_N; i++)
+			ktest_assert(ktest_tenant_pfn(t, i) && ktest_tenant_pfn(t, i) ==
+				     ktest_tenant_pfn(t, i + APART_N),
+				     "%s: own pair %lu not merged", what, i);
+	}
+	tenants_expect_apart(&a, &b, what);
+	ktest_assert(!ktest_tenant_bad_pages(&a) && !ktest_tenant_bad_pages(&b),
+		     "%s: bytes changed", what);
+	ktest_tenant_stop(&a);
+	ktest_tenant_stop(&b);
+	ktest_wait_global(dev, 0, 0, 0, 30000);
+}
+
+static void tenants_apart_merge_now(int dev, struct ktest_tenant_opts ov,
+				    struct ktest_tenant_opts op, const char *what)
+{
+	struct ktest_tenant victim, prober;
+	struct ksm_stats st;
+	long merged;
+
+	ov.npages = 1;
+	ov.period = 0;
+	ov.seed = 9000 + APART_SECRET;
+	ov.step = 0;
+	ktest_tenant_start(&victim, dev, &ov);
+	/* Guesses 0..255, then guess 0 again: seeds 9000 + (i % 256). */
+	op.npages = 257;
+	op.period = 256;
+	op.seed = 9000;
+	op.step = 1;
+	ktest_tenant_start(&prober, dev, &op);
+	ktest_assert(!victim.create_err && !prober.create_err, "%s: create", what);
+
+	merged = ktest_tenant_merge_now(&prober);
+	ktest_assert(merged == 2, "%s: KSM_MERGE_NOW of the prober returned %ld, want 2", what,
+		     merged);
+	ktest_tenant_stats(&prober, &st);
+	ktest_expect_stats("prober's area", &st, 1, 1, 2, 1);
+	for (unsigned long i = 0; i < 257; i++) {
+		int ksm = !!(ktest_tenant_pagemap(&prober, i) & KTEST_PM_FILE);
+
+		ktest_assert(ksm == (i == 0 || i == 256),
+			     "%s: prober's page %lu (guess %lu) is%s a KSM page", what, i, i % 256,
+			     ksm ? "" : " not");
+	}
+	ktest_assert(ktest_tenant_pfn(&prober, APART_SECRET) != ktest_tenant_pfn(&victim, 0),
+		     "%s: the guess shares the secret's frame", what);
+	ktest_assert(!(ktest_tenant_pagemap(&victim, 0) & KTEST_PM_FILE),
+		     "%s: victim's page merged", what);
+	ktest_tenant_stats(&victim, &st);
+	ktest_expect_stats("victim's area", &st, 0, 0, 0, 1);
+	ktest_assert(!ktest_tenant_bad_pages(&victim) && !ktest_tenant_bad_pages(&prober),
+		     "%s: bytes changed", what);
+	ktest_tenant_stop(&victim);
+	ktest_tenant_stop(&prober);
+}
+
+void ktest_tenants_apart(int dev, const struct ktest_tenant_opts *a,
+			 const struct ktest_tenant_opts *b, const char *what)
+{
+	tenants_apart_scanner(dev, *a, *b, what);
+	tenants_apart_merge_now(dev, *a, *b, what);
+	ktest_info("%s: own duplicates merged, nothing shared with the other, by the scanner "
+		   "and by KSM_MERGE_NOW", what);
 }

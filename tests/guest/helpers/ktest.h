@@ -270,12 +270,25 @@ long ktest_tenant_bad_pages(struct ktest_tenant *t);
 void ktest_tenant_stats(struct ktest_tenant *t, struct ksm_stats *st);
 /* KSM_LIST_AREAS total as the tenant sees it (-errno on error). */
 long ktest_tenant_visible_areas(struct ktest_tenant *t);
+/* pid, uid and domain of the first area KSM_LIST_AREAS shows the tenant (all ~0: none). */
+void ktest_tenant_first_area(struct ktest_tenant *t, uint32_t *pid, uint32_t *uid,
+			     uint64_t *domain);
 /* The tenant's pagemap entry of its page @i (read by root). */
 uint64_t ktest_tenant_pagemap(struct ktest_tenant *t, unsigned long i);
 /* PFN of the tenant's page @i (0 if not present). */
 uint64_t ktest_tenant_pfn(struct ktest_tenant *t, unsigned long i);
 /* Tell the tenant to exit; fail unless it exits 0. */
 void ktest_tenant_stop(struct ktest_tenant *t);
+/*
+ * Two tenants made from @a and @b (their uid, group, userns, domain; the
+ * pages are chosen here) are apart: each one's duplicates merge, nothing
+ * of one shares a frame with the other, by the scanner (stats and PFNs
+ * agree) and by KSM_MERGE_NOW (the second registers all 256 guesses of
+ * the first's secret byte: only its own copy merges, as its pagemap
+ * shows).  Every page's bytes are checked.
+ */
+void ktest_tenants_apart(int dev, const struct ktest_tenant_opts *a,
+			 const struct ktest_tenant_opts *b, const char *what);
 /* Bits of a pagemap entry: present, and "file page or shared anon" (KSM pages of ksmdev). */
 #define KTEST_PM_PRESENT	(1ULL << 63)
 #define KTEST_PM_FILE		(1ULL << 61)
