@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KSM_MERGE_NOW merges an area's memory in the caller's context, with the
- * scanner stopped, against everything registered in its domain, and
- * returns how many of its pages it merged; bytes stay intact and a write
+ * scanner stopped, against the caller's memory on its other areas of the
+ * domain, and returns how many of its pages it merged (that it touches no
+ * other process's memory: merge_now_own_memory_only); bytes stay intact and a write
  * still gives the writer its own copy.
  */
 #include <sys/ioctl.h>
