@@ -38,15 +38,17 @@ int ksmdev_api_version(int devfd);
 int ksmdev_area_create(int devfd);
 int ksmdev_area_destroy(int areafd);
 /*
- * Create an area in merge domain @domain (0: the default domain), or with
- * KSM_AREA_USER_DOMAIN in @flags in the caller's user's private domain.
- * Pages merge only within one domain.  Returns its fd.  (LIBKSMDEV_1.1)
+ * Create an area in merge domain @domain (0: the caller's user's domain;
+ * below 2^32: the shared domain of that group, for its members), or with
+ * KSM_AREA_USER_DOMAIN in @flags in the caller's user's domain whatever
+ * the policy.  Pages merge only within one domain.  Returns its fd.
+ * (LIBKSMDEV_1.1)
  */
 int ksmdev_area_create_domain(int devfd, uint64_t domain, unsigned int flags);
 /*
- * Merge the area's registered memory now, in the calling thread, against
- * everything registered in its domain; returns how many more of its pages
- * are merged than before.  (LIBKSMDEV_1.1)
+ * Merge the caller's own memory registered on the area now, in the calling
+ * thread, with itself and with KSM pages already in its domain; returns how
+ * many more of its pages are merged than before.  (LIBKSMDEV_1.1)
  */
 int ksmdev_merge_now(int areafd);
 
