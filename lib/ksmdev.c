@@ -263,7 +263,9 @@ KSMDEV_EXPORT const char *ksmdev_strerror(int err)
 		return "permission denied "
 		       "(needs read-write access: run as root or as a member of the device's group)";
 	case EPERM:
-		return "operation not permitted (needs CAP_SYS_ADMIN, run as root)";
+		return "operation not permitted "
+		       "(scanner control needs CAP_SYS_ADMIN; an area takes memory only from the user "
+		       "that made it, a numbered domain only members of its group)";
 	case ENOTTY:
 		return "inappropriate ioctl for this descriptor "
 		       "(not a ksmdev device, or the loaded ksmdev module is too old for this call)";

@@ -254,6 +254,7 @@ static void strerror_texts(void **state)
 	(void)state;
 	assert_non_null(strstr(ksmdev_strerror(-ENOENT), "module"));
 	assert_non_null(strstr(ksmdev_strerror(-EPERM), "CAP_SYS_ADMIN"));
+	assert_non_null(strstr(ksmdev_strerror(-EPERM), "the user that made it"));
 	assert_non_null(strstr(ksmdev_strerror(-ENOSPC), "regions_per_fd"));
 	assert_non_null(strstr(ksmdev_strerror(-ENOTTY), "too old"));
 	assert_string_equal(ksmdev_strerror(0), "success");

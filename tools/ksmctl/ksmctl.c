@@ -32,17 +32,19 @@ static const char *dev_path;
 /*
  * What to do about @err, in ksmdev_strerror()'s words: the advice that
  * ends its description, for the errors of reaching and asking the device.
- * (Its other advice is about registering memory, which ksmctl never does.)
+ * (Its other advice is about registering memory, which ksmctl never does:
+ * an EPERM of ksmctl is always one of scanner control.)
  */
 static const char *advice(int err)
 {
 	switch (-err) {
+	case EPERM:
+		return " (needs CAP_SYS_ADMIN, run as root)";
 	case ENODEV:
 	case ENXIO:		/* a device node without its driver */
 		return ksmctl_error_advice(ksmdev_strerror(-ENOENT));
 	case ENOENT:
 	case EACCES:
-	case EPERM:
 	case ENOTTY:
 	case EPROTO:
 		return ksmctl_error_advice(ksmdev_strerror(err));
