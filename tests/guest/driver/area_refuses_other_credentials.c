@@ -11,12 +11,16 @@
  *    its own takes its memory.
  *  - SCM_RIGHTS: user 1000 sends the area fd to a process of user 1001
  *    over a socket; registering and KSM_MERGE_NOW there: EPERM.
+ *  - setuid exec: a child of user 1000 executes a copy of this test that
+ *    is setuid user 1001, handing it the area fd: EPERM there too.
  *  - a child that stays user 1000 may register on the same fd: same user.
  * Afterwards the creator's page is intact.
  */
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "ktest.h"
@@ -62,6 +66,36 @@ static void wait_ok(pid_t pid, const char *what)
 
 	ktest_assert(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
 		     !WEXITSTATUS(status), "%s: status %#x", what, status);
+}
+
+#define EXEC_AREA_FD	100
+#define EXEC_DEV_FD	101
+
+static char setuid_copy[] = "/tmp/area_refuses_setuid.XXXXXX";
+
+/* A copy of this program, setuid user 1001, in setuid_copy. */
+static void make_setuid_copy(void)
+{
+	int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC), out = mkstemp(setuid_copy);
+	char buf[65536];
+	ssize_t n;
+
+	ktest_assert(in >= 0 && out >= 0, "setuid copy: %s", strerror(errno));
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		ktest_assert(write(out, buf, n) == n, "setuid copy: %s", strerror(errno));
+	ktest_assert(!n && !fchown(out, 1001, 1001) && !fchmod(out, 04755),
+		     "setuid copy: %s", strerror(errno));
+	close(in);
+	close(out);
+}
+
+/* The setuid copy, run with user 1000's area and /dev/ksm fds. */
+static int setuid_exec_main(void)
+{
+	ktest_assert(geteuid() == 1001, "the setuid copy runs as euid %u, want 1001 "
+		     "(is /tmp mounted nosuid?)", geteuid());
+	expect_refused(EXEC_DEV_FD, EXEC_AREA_FD, "setuid exec");
+	return 0;
 }
 
 /* Run as effective uid 1000 (real and saved uid 0: see become()). */
@@ -123,6 +157,16 @@ static int creator(int dev)
 	pid = fork();
 	ktest_assert(pid >= 0, "fork");
 	if (!pid) {
+		ktest_assert(dup2(area, EXEC_AREA_FD) == EXEC_AREA_FD &&
+			     dup2(dev, EXEC_DEV_FD) == EXEC_DEV_FD, "dup2: %s", strerror(errno));
+		execl(setuid_copy, setuid_copy, "--setuid-exec", (char *)NULL);
+		ktest_fail("exec %s: %s", setuid_copy, strerror(errno));
+	}
+	wait_ok(pid, "setuid program");
+
+	pid = fork();
+	ktest_assert(pid >= 0, "fork");
+	if (!pid) {
 		same = ktest_map(1);
 		ktest_fill_page(same, 42);
 		ktest_assert(!ktest_register(area, same, 1), "a child of the same user refused");
@@ -136,11 +180,15 @@ static int creator(int dev)
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	int dev = ktest_open_dev();
+	int dev;
 	pid_t pid;
 
+	if (argc == 2 && !strcmp(argv[1], "--setuid-exec"))
+		return setuid_exec_main();
+	dev = ktest_open_dev();
+	make_setuid_copy();
 	fflush(NULL);
 	pid = fork();
 	ktest_assert(pid >= 0, "fork");
@@ -150,6 +198,7 @@ int main(void)
 		_exit(creator(dev));
 	}
 	wait_ok(pid, "user 1000");
+	unlink(setuid_copy);
 	ktest_wait_global(dev, 0, 0, 0, 30000);
 	return 0;
 }
