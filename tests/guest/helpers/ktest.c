@@ -449,7 +449,8 @@ static void tenant_switch(const struct ktest_tenant_opts *o)
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
 		ktest_fail("tenant: PR_SET_DUMPABLE: %s", strerror(errno));
 	if (unshare(CLONE_NEWUSER)) {
-		if (errno == EPERM || errno == ENOSPC) {
+		/* EINVAL: a kernel without CONFIG_USER_NS */
+		if (errno == EPERM || errno == ENOSPC || errno == EINVAL) {
 			ktest_info("tenant: unshare(CLONE_NEWUSER): %s", strerror(errno));
 			exit(KTEST_SKIP);
 		}
