@@ -54,8 +54,14 @@ kmods: ## ksmdev.ko and the test modules per KSMDEV_KERNELS kernel (build/kmod/)
 		$(MAKE) -s $(BUILD)/kmod/$$abi/ksmdev.ko || exit 1; \
 	done
 
-# Out of tree: symbolic links to the sources in build/kmod/<abi>/.
-$(BUILD)/kmod/%/ksmdev.ko: $(DRIVER_SRCS) include/uapi/linux/ksmdev.h $(TEST_KMOD_SRCS)
+# Out of tree: symbolic links to the sources in build/kmod/<abi>/.  Also
+# rebuilt when that kernel's configuration changes (the debug kernel is
+# rebuilt in place when its config fragment changes): a module of the old
+# one may compile another kernel's code (current_user_ns() without
+# CONFIG_USER_NS is init_user_ns).
+.SECONDEXPANSION:
+$(BUILD)/kmod/%/ksmdev.ko: $(DRIVER_SRCS) include/uapi/linux/ksmdev.h $(TEST_KMOD_SRCS) \
+			   $$(wildcard $$(call kdir_of,$$*)/.config)
 	@mkdir -p $(dir $@)/test
 	@rm -f $(dir $@)*.mod.c
 	@# A source file that went away (moved, split) leaves its link and object.
