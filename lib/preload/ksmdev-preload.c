@@ -708,6 +708,20 @@ static void maybe_drop_dead_arenas(void)
 	drop_dead_arenas(1);
 }
 
+/* Close our area fds (the areas live on where others hold them) and forget them. */
+static void close_areas(void)
+{
+	int a;
+
+	for (a = 0; a < KP_MAX_AREAS; a++) {
+		if (area_fd[a] >= 0)
+			sys3(SYS_close, area_fd[a], 0, 0);
+		area_fd[a] = -1;
+		area_used[a] = 0;
+		area_full[a] = 0;
+	}
+}
+
 /*
  * Register what the table holds in areas of this process, made now: in a
  * fork child (the table is the parent's), or after a change of user made
@@ -756,15 +770,7 @@ static void register_table(const char *who)
  */
 static void kp_rehome(const char *who)
 {
-	int a;
-
-	for (a = 0; a < KP_MAX_AREAS; a++) {
-		if (area_fd[a] >= 0)
-			sys3(SYS_close, area_fd[a], 0, 0);
-		area_fd[a] = -1;
-		area_used[a] = 0;
-		area_full[a] = 0;
-	}
+	close_areas();
 	register_table(who);
 }
 
@@ -1223,19 +1229,11 @@ static void atfork_parent(void)
  */
 static void atfork_child(void)
 {
-	int a;
-
 	pthread_mutex_init(&kp_lock, NULL);
 	tls.in_shim = 0;
 	if (!on())
 		return;
-	for (a = 0; a < KP_MAX_AREAS; a++) {
-		if (area_fd[a] >= 0)
-			sys3(SYS_close, area_fd[a], 0, 0);
-		area_fd[a] = -1;
-		area_used[a] = 0;
-		area_full[a] = 0;
-	}
+	close_areas();
 	__atomic_store_n(&owed, 1, __ATOMIC_RELEASE);
 	/* Thread arena caches go stale: their next malloc takes the slow path. */
 	__atomic_add_fetch(&arena_gen, 1, __ATOMIC_RELEASE);
