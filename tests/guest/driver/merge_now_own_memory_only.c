@@ -23,16 +23,7 @@
 /* The PM_FILE bit (KSM page of ksmdev) of @addr in process @pid. */
 static int is_ksm(pid_t pid, const void *addr)
 {
-	char path[64];
-	uint64_t ent = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ktest_assert(fd >= 0 && pread(fd, &ent, 8, (off_t)((uintptr_t)addr / KTEST_PAGE * 8)) == 8,
-		     "pagemap of %d: %s", (int)pid, strerror(errno));
-	close(fd);
-	return !!(ent & KTEST_PM_FILE);
+	return !!(ktest_pagemap(pid, addr) & KTEST_PM_FILE);
 }
 
 /* A child that registers @n pages of seeds @seeds on @area, answers over @done. */

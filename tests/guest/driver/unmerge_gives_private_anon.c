@@ -86,13 +86,7 @@ static void *writer(void *arg)
 
 static uint64_t pagemap_entry(const void *addr)
 {
-	uint64_t ent = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || pread(fd, &ent, 8, (off_t)((uintptr_t)addr / KTEST_PAGE) * 8) != 8)
-		ktest_fail("pagemap: %s", strerror(errno));
-	close(fd);
-	return ent;
+	return ktest_pagemap(0, addr);
 }
 
 /* Rss and Anonymous of the smaps entry of the VMA containing @addr, KiB. */

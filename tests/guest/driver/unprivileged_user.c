@@ -28,18 +28,7 @@ static void restore_mode(void)
 
 static uint64_t pfn_of(pid_t pid, uint64_t addr)
 {
-	char path[64];
-	uint64_t ent = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		ktest_fail("open %s: %s", path, strerror(errno));
-	if (pread(fd, &ent, 8, (off_t)(addr / KTEST_PAGE * 8)) != 8)
-		ktest_fail("read %s: %s", path, strerror(errno));
-	close(fd);
-	return (ent & (1ULL << 63)) ? ent & ((1ULL << 55) - 1) : 0;
+	return ktest_pagemap_pfn(ktest_pagemap(pid, (const void *)(uintptr_t)addr));
 }
 
 static int run_child(void (*fn)(int, int), int *to_child, int *from_child, pid_t *pid)

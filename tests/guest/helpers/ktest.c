@@ -165,20 +165,33 @@ int ktest_check_page(const void *page, uint64_t seed)
 	return 1;
 }
 
+uint64_t ktest_pagemap(pid_t pid, const void *addr)
+{
+	char path[64];
+	uint64_t ent = 0;
+	int fd;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/pagemap");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		ktest_fail("open %s: %s", path, strerror(errno));
+	if (pread(fd, &ent, 8, (off_t)((uintptr_t)addr / KTEST_PAGE) * 8) != 8)
+		ktest_fail("read %s: %s", path, strerror(errno));
+	close(fd);
+	return ent;
+}
+
+uint64_t ktest_pagemap_pfn(uint64_t ent)
+{
+	return (ent & KTEST_PM_PRESENT) ? ent & ((1ULL << 55) - 1) : 0;
+}
+
 uint64_t ktest_pfn(const void *addr)
 {
-	uint64_t ent = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	off_t off = (off_t)((uintptr_t)addr / KTEST_PAGE) * 8;
-
-	if (fd < 0)
-		ktest_fail("open pagemap: %s", strerror(errno));
-	if (pread(fd, &ent, 8, off) != 8)
-		ktest_fail("read pagemap: %s", strerror(errno));
-	close(fd);
-	if (!(ent & (1ULL << 63)))
-		return 0;
-	return ent & ((1ULL << 55) - 1);
+	return ktest_pagemap_pfn(ktest_pagemap(0, addr));
 }
 
 long long ktest_sysfs_stat(const char *name)
@@ -614,24 +627,12 @@ void ktest_tenant_stats(struct ktest_tenant *t, struct ksm_stats *st)
 
 uint64_t ktest_tenant_pagemap(struct ktest_tenant *t, unsigned long i)
 {
-	char path[64];
-	uint64_t ent = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)t->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ktest_assert(fd >= 0, "open %s: %s", path, strerror(errno));
-	ktest_assert(pread(fd, &ent, 8, (off_t)((t->base / KTEST_PAGE + i) * 8)) == 8,
-		     "read %s: %s", path, strerror(errno));
-	close(fd);
-	return ent;
+	return ktest_pagemap(t->pid, (const void *)(t->base + i * KTEST_PAGE));
 }
 
 uint64_t ktest_tenant_pfn(struct ktest_tenant *t, unsigned long i)
 {
-	uint64_t ent = ktest_tenant_pagemap(t, i);
-
-	return (ent & KTEST_PM_PRESENT) ? ent & ((1ULL << 55) - 1) : 0;
+	return ktest_pagemap_pfn(ktest_tenant_pagemap(t, i));
 }
 
 void ktest_tenant_stop(struct ktest_tenant *t)

@@ -118,6 +118,13 @@ void ktest_fill_page(void *page, uint64_t seed);
 int ktest_check_page(const void *page, uint64_t seed);
 /* Physical frame number mapping @addr via /proc/self/pagemap; 0 if none. */
 uint64_t ktest_pfn(const void *addr);
+/* Bits of a pagemap entry: present, and "file page or shared anon" (KSM pages of ksmdev). */
+#define KTEST_PM_PRESENT	(1ULL << 63)
+#define KTEST_PM_FILE		(1ULL << 61)
+/* The pagemap entry of @addr in process @pid (0: this one); fails the test if unreadable. */
+uint64_t ktest_pagemap(pid_t pid, const void *addr);
+/* The PFN of a pagemap entry, 0 if the page is not present. */
+uint64_t ktest_pagemap_pfn(uint64_t ent);
 /* Sum of a field over the system: read /sys/kernel/mm/ksmdev/<name>; -1 if absent. */
 long long ktest_sysfs_stat(const char *name);
 /**
@@ -289,8 +296,5 @@ void ktest_tenant_stop(struct ktest_tenant *t);
  */
 void ktest_tenants_apart(int dev, const struct ktest_tenant_opts *a,
 			 const struct ktest_tenant_opts *b, const char *what);
-/* Bits of a pagemap entry: present, and "file page or shared anon" (KSM pages of ksmdev). */
-#define KTEST_PM_PRESENT	(1ULL << 63)
-#define KTEST_PM_FILE		(1ULL << 61)
 
 #endif
