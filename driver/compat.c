@@ -337,6 +337,16 @@ int ksmdev_charge_anon(struct page *page, struct mm_struct *mm)
 	return 0;
 }
 
+int ksmdev_charge_remote(struct page *page, gfp_t gfp)
+{
+#ifdef CONFIG_MEMCG
+	/* No mm: the charge goes to the active memcg (set_active_memcg()). */
+	if (!mem_cgroup_disabled())
+		return ksmdev_memcg_charge_fn(page_folio(page), NULL, gfp);
+#endif
+	return 0;
+}
+
 void ksmdev_add_new_anon(struct page *page, struct vm_area_struct *vma,
 			 unsigned long addr)
 {

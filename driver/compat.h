@@ -106,6 +106,11 @@ void ksmdev_mm_counter_add(struct mm_struct *mm, int member, long value);
  * exclusive anonymous rmap and the LRU (or the mlock list).
  */
 int ksmdev_charge_anon(struct page *page, struct mm_struct *mm);
+/*
+ * Charge a page that is not anonymous memory of any mm (a KSM page) to the
+ * caller's active memcg (set_active_memcg()); freeing it uncharges it.
+ */
+int ksmdev_charge_remote(struct page *page, gfp_t gfp);
 void ksmdev_add_new_anon(struct page *page, struct vm_area_struct *vma,
 			 unsigned long addr);
 /* Flush [start, end) of @vma from every CPU's TLB and from IOMMU TLBs. */

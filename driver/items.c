@@ -122,25 +122,31 @@ static void ksmdev_zero_revalidate(struct ksmdev_region *region, struct mm_struc
  * @region: the region of @addr
  * @addr: page-aligned address in @region
  *
- * Return: the item, or NULL if out of memory.
+ * Charged to the memory cgroup of the area's creator, without reclaim.
+ *
+ * Return: the item, or NULL if out of memory or over the cgroup's limit.
  */
 struct ksmdev_item *ksmdev_item_get(struct ksmdev_region *region, unsigned long addr)
 {
 	unsigned long idx = ksmdev_item_index(region, addr);
 	struct ksmdev_item *item = xa_load(&region->items, idx);
+	struct mem_cgroup *old;
 
 	if (item)
 		return item;
-	item = kmem_cache_zalloc(ksmdev_item_cache, GFP_KERNEL);
+	/* The area's creator pays; no reclaim under ksmdev_lock (account.c). */
+	old = ksmdev_memcg_enter(region->area->memcg);
+	item = kmem_cache_zalloc(ksmdev_item_cache, KSMDEV_GFP_SCAN);
+	if (item && xa_err(xa_store(&region->items, idx, item, KSMDEV_GFP_SCAN))) {
+		kmem_cache_free(ksmdev_item_cache, item);
+		item = NULL;
+	}
+	ksmdev_memcg_leave(old);
 	if (!item)
 		return NULL;
 	item->region = region;
 	item->addr = addr;
 	item->state = KSMDEV_ITEM_NEW;
-	if (xa_err(xa_store(&region->items, idx, item, GFP_KERNEL))) {
-		kmem_cache_free(ksmdev_item_cache, item);
-		return NULL;
-	}
 	ksmdev_nr_items++;
 	return item;
 }

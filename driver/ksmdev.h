@@ -19,7 +19,10 @@
  *                   nothing.
  *   ksmdev_stable   one per KSM page: a kernel page (not anonymous, not on
  *                   the LRU, never swapped) holding content shared by all
- *                   the items listed on it, each mapping it read-only.
+ *                   the items listed on it, each mapping it read-only;
+ *                   kept, as an orphan, while anything maps the page.
+ *   ksmdev_user     one per user with areas: what it holds, against the
+ *                   per-user limits (account.c).
  *
  * Locks:
  *
@@ -37,8 +40,11 @@
  *   not one per slot: the list it guards is global, and it is held for a
  *   few instructions at a time.
  *
- * Lock order: ksmdev_lock -> mmap_lock (read; write only inside
- * mmu_notifier_get()) -> page lock -> page-table lock.  ksmdev_pending_lock
+ * Lock order: ksmdev_lock -> mmap_lock (read only: mmu_notifier_get(),
+ * which takes it for write, is never called under ksmdev_lock) -> page
+ * lock -> page-table lock.  ksmdev_user_lock and ksmdev_domain_lock are
+ * leaves.  Allocations under ksmdev_lock never wait for reclaim
+ * (KSMDEV_GFP_SCAN, account.c).  ksmdev_pending_lock
  * is innermost: nothing is taken under it, and it is taken inside whatever
  * the core mm holds when it calls a notifier (mmap_lock, rmap locks, a
  * page lock), and inside ksmdev_lock.  Only one mm's mmap_lock is ever
@@ -50,6 +56,7 @@
  * Layering (bottom up; each file uses only the files above it):
  *   compat.c     the one interface to core-mm internals of each kernel
  *   pagetable.c  find a mapped page, write-protect, replace, collect
+ *   account.c    memory cgroups and per-user limits: who pays for what
  *   tables.c     ksmdev_lock, counters, stable/unstable tables, KSM pages
  *   items.c      tracking items; forget and revalidate ranges
  *   merge.c      look at one page: merge it (one, zero page, pair, batch)
@@ -79,7 +86,17 @@
 
 struct cred;
 struct pid;
+struct mem_cgroup;
 struct ksmdev_domain;
+
+/* What one user holds (account.c). */
+struct ksmdev_user {
+	struct hlist_node hnode;	/* ksmdev_users */
+	kuid_t uid;
+	unsigned long refs;		/* under ksmdev_user_lock */
+	atomic_long_t kpages;		/* KSM pages counted against it */
+	atomic_long_t regions;
+};
 
 /* Counters kept both globally and per area. */
 struct ksmdev_counters {
@@ -99,6 +116,8 @@ struct ksmdev_area {
 	struct pid *pid;		/* creator's process (domain.c) */
 	const struct cred *cred;	/* creator's credentials (domain.c) */
 	struct ksmdev_domain *udom;	/* its user domain, or NULL */
+	struct ksmdev_user *user;	/* creator's account (account.c) */
+	struct mem_cgroup *memcg;	/* creator's cgroup: pays for items */
 	u64 domain;			/* merge domain id (domain.c) */
 	unsigned long pages_registered;
 	char comm[TASK_COMM_LEN];
@@ -163,6 +182,8 @@ struct ksmdev_stable {
 	u64 domain;
 	struct list_head items;		/* first item's area owns it */
 	unsigned long nr_items;
+	struct list_head olink;		/* ksmdev_orphans, while no items */
+	struct ksmdev_user *user;	/* whom the page is counted against */
 };
 
 /* User domains have ids with bit 63 set; numbered ones are below. */
@@ -223,6 +244,35 @@ int ksmdev_collect_kpages(struct vm_area_struct *vma, unsigned long *addr,
 			  unsigned long end, unsigned long *found,
 			  struct page **kpages, int max);
 
+/*
+ * What the scanner allocates for a user, under ksmdev_lock: charged to the
+ * scope set with ksmdev_memcg_enter(), never waiting for reclaim.
+ */
+#define KSMDEV_GFP_SCAN		(GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN)
+
+/* account.c */
+extern unsigned int ksmdev_max_kernel_pages;
+extern unsigned int ksmdev_max_user_pages;
+extern unsigned int ksmdev_max_user_regions;
+extern atomic_long_t ksmdev_kernel_pages;
+extern atomic_long_t ksmdev_cap_refusals;
+extern atomic_long_t ksmdev_user_refusals;
+extern atomic_long_t ksmdev_charge_refusals;
+struct ksmdev_user *ksmdev_user_get(void);
+void ksmdev_user_hold(struct ksmdev_user *u);
+void ksmdev_user_put(struct ksmdev_user *u);
+int ksmdev_user_add_region(struct ksmdev_user *u);
+void ksmdev_user_del_region(struct ksmdev_user *u);
+bool ksmdev_user_limit_reached(struct ksmdev_user *u);
+struct mem_cgroup *ksmdev_memcg_of_current(void);
+void ksmdev_memcg_put(struct mem_cgroup *memcg);
+struct mem_cgroup *ksmdev_memcg_enter(struct mem_cgroup *memcg);
+void ksmdev_memcg_leave(struct mem_cgroup *old);
+struct page *ksmdev_kpage_alloc(struct ksmdev_user *u, struct page *page,
+				struct mem_cgroup **memcgp);
+void ksmdev_kpage_release(struct ksmdev_user *u, struct page *kpage);
+void ksmdev_account_init(void);
+
 /* tables.c */
 extern struct mutex ksmdev_lock;
 extern struct ksmdev_counters ksmdev_global;
@@ -240,8 +290,11 @@ struct hlist_head *ksmdev_unstable_bucket(u64 sum, u64 domain);
 struct hlist_head *ksmdev_stable_bucket(u64 sum, u64 domain);
 void ksmdev_stable_resize(void);
 struct ksmdev_stable *ksmdev_stable_find_kpage(u64 sum, u64 domain, struct page *kpage);
-struct ksmdev_stable *ksmdev_stable_new(struct page *kpage, u64 sum, u64 domain);
+struct ksmdev_stable *ksmdev_stable_new(struct page *kpage, u64 sum, u64 domain,
+					struct ksmdev_user *user);
 void ksmdev_stable_free(struct ksmdev_stable *node);
+unsigned long ksmdev_orphans_reap(bool soon);
+extern unsigned long ksmdev_nr_orphans;
 void ksmdev_recent_set(struct ksmdev_stable *node);
 void ksmdev_stable_attach(struct ksmdev_stable *node, struct ksmdev_item *item);
 void ksmdev_stable_detach(struct ksmdev_item *item);
@@ -265,10 +318,8 @@ int ksmdev_items_init(void);
 void ksmdev_items_exit(void);
 
 /* merge.c */
-extern unsigned int ksmdev_max_kernel_pages;
 extern bool ksmdev_smart_scan;
 extern bool ksmdev_use_zero_pages;
-extern unsigned long ksmdev_cap_refusals;
 extern unsigned long ksmdev_pages_skipped;
 /*
  * The mm of the page being looked at stays locked from finding the page

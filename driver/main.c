@@ -68,6 +68,22 @@ static long ksmdev_copy_stats(void __user *uarg, const struct ksmdev_counters *c
 	return 0;
 }
 
+/* Area scope: the counters of @area, and its user's KSM pages. */
+static long ksmdev_copy_area_stats(void __user *uarg, const struct ksmdev_area *area)
+{
+	long err = ksmdev_copy_stats(uarg, &area->stats, false);
+	u32 size;
+
+	if (err)
+		return err;
+	if (get_user(size, (u32 __user *)uarg))
+		return -EFAULT;
+	if (size < offsetofend(struct ksm_stats, user_pages))
+		return 0;
+	return put_user((u64)atomic_long_read(&area->user->kpages),
+			(u64 __user *)(uarg + offsetof(struct ksm_stats, user_pages))) ? -EFAULT : 0;
+}
+
 /*
  * An ioctl whose struct carries its own size: the size in the command
  * number is that of the caller's header, so only type, number and
@@ -128,8 +144,18 @@ static long ksmdev_sma_ioctl(struct file *file, unsigned int cmd, unsigned long 
 		return ksmdev_merge_area_now(area);
 	}
 	if (ksmdev_is_stats_cmd(cmd, _IOC_NR(KSM_GET_AREA_STATS)))
-		return ksmdev_copy_stats(uarg, &area->stats, false);
+		return ksmdev_copy_area_stats(uarg, area);
 	return -ENOTTY;
+}
+
+/* Drop what ksmdev_create_area() took for an area, and free it. */
+static void ksmdev_area_free(struct ksmdev_area *area)
+{
+	ksmdev_domain_leave(area);
+	if (area->user)
+		ksmdev_user_put(area->user);
+	ksmdev_memcg_put(area->memcg);
+	kfree(area);
 }
 
 static int ksmdev_sma_release(struct inode *inode, struct file *file)
@@ -153,8 +179,7 @@ static int ksmdev_sma_release(struct inode *inode, struct file *file)
 	}
 	list_del(&area->link);
 	mutex_unlock(&ksmdev_lock);
-	ksmdev_domain_leave(area);
-	kfree(area);
+	ksmdev_area_free(area);
 	return 0;
 }
 
@@ -177,12 +202,19 @@ static long ksmdev_create_area(u64 number, bool user)
 
 	if (!area)
 		return -ENOMEM;
+	INIT_LIST_HEAD(&area->regions);
 	fd = ksmdev_domain_join(area, number, user);
 	if (fd)
 		goto out_free;
-	INIT_LIST_HEAD(&area->regions);
+	fd = -ENOMEM;
+	area->user = ksmdev_user_get();
+	if (!area->user)
+		goto out_free;
+	area->memcg = ksmdev_memcg_of_current();
 	get_task_comm(area->comm, current);
-	mutex_lock(&ksmdev_lock);
+	fd = mutex_lock_killable(&ksmdev_lock);
+	if (fd)
+		goto out_free;
 	list_add_tail(&area->link, &ksmdev_areas);
 	mutex_unlock(&ksmdev_lock);
 
@@ -193,8 +225,7 @@ static long ksmdev_create_area(u64 number, bool user)
 	list_del(&area->link);
 	mutex_unlock(&ksmdev_lock);
 out_free:
-	ksmdev_domain_leave(area);
-	kfree(area);
+	ksmdev_area_free(area);
 	return fd;
 }
 
@@ -265,7 +296,8 @@ static long ksmdev_start_stop(void __user *uarg)
 	if ((info.flags & ksm_control_flags_run) && !info.pages_to_scan)
 		return -EINVAL;
 
-	mutex_lock(&ksmdev_lock);
+	if (mutex_lock_killable(&ksmdev_lock))
+		return -EINTR;
 	if (info.pages_to_scan)
 		WRITE_ONCE(ksmdev_pages_to_scan, info.pages_to_scan);
 	WRITE_ONCE(ksmdev_sleep_usecs, info.sleep);
@@ -322,11 +354,15 @@ static long ksmdev_list_areas(void __user *uarg)
 		return -EINVAL;
 	esize = min_t(u32, hdr.entry_size, sizeof(*buf));
 	hdr.count = min_t(u32, hdr.count, 65536);
-	buf = kvcalloc(max_t(u32, hdr.count, 1), sizeof(*buf), GFP_KERNEL);
+	buf = kvcalloc(max_t(u32, hdr.count, 1), sizeof(*buf), GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return -ENOMEM;
 
-	mutex_lock(&ksmdev_lock);
+	err = mutex_lock_killable(&ksmdev_lock);
+	if (err) {
+		kvfree(buf);
+		return err;
+	}
 	list_for_each_entry(area, &ksmdev_areas, link) {
 		if (!all && !ksmdev_area_of_caller(area))
 			continue;
@@ -367,7 +403,8 @@ static long ksmdev_set_autotune(void __user *uarg)
 	if ((at.flags & KSM_AUTOTUNE_ON) &&
 	    (at.target_scan_ms < 100 || !at.max_cpu_permille || at.max_cpu_permille > 1000))
 		return -EINVAL;
-	mutex_lock(&ksmdev_lock);
+	if (mutex_lock_killable(&ksmdev_lock))
+		return -EINTR;
 	if (at.flags & KSM_AUTOTUNE_ON) {
 		WRITE_ONCE(ksmdev_target_scan_ms, at.target_scan_ms);
 		WRITE_ONCE(ksmdev_max_cpu_permille, at.max_cpu_permille);
@@ -441,8 +478,7 @@ static int __init ksmdev_init(void)
 	err = ksmdev_compat_init();
 	if (err)
 		return err;
-	if (!ksmdev_max_kernel_pages)
-		ksmdev_max_kernel_pages = min_t(unsigned long, totalram_pages() / 4, UINT_MAX);
+	ksmdev_account_init();
 	if (!ksmdev_pages_to_scan)
 		ksmdev_pages_to_scan = 100;
 	ksmdev_run = ksmdev_run_param;

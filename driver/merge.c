@@ -48,11 +48,6 @@
 #include "ksmdev.h"
 #include "compat.h"
 
-unsigned int ksmdev_max_kernel_pages;
-module_param_named(max_kernel_pages, ksmdev_max_kernel_pages, uint, 0444);
-MODULE_PARM_DESC(max_kernel_pages,
-		 "cap on KSM pages, which cannot be swapped (default 0 = a quarter of RAM)");
-
 /*
  * Off by default: measured (make bench), the back-off lost more merges of
  * pages that changed while skipped than it saved CPU.
@@ -67,7 +62,6 @@ module_param_named(use_zero_pages, ksmdev_use_zero_pages, bool, 0644);
 MODULE_PARM_DESC(use_zero_pages,
 		 "map all-zero pages to the kernel's zero page instead of a KSM page (default 0)");
 
-unsigned long ksmdev_cap_refusals;
 unsigned long ksmdev_pages_skipped;
 
 /* ------------------------------------------------------------ pages */
@@ -185,8 +179,13 @@ static int ksmdev_merge_zero(struct vm_area_struct *vma, struct ksmdev_item *ite
 	struct ksmdev_wp wp;
 	int err;
 
+	struct mem_cgroup *old;
+
 	ksmdev_mmap_assert_locked(vma->vm_mm);
-	if (xa_err(xa_store(&region->zero, idx, xa_mk_value(1), GFP_KERNEL)))
+	old = ksmdev_memcg_enter(region->area->memcg);
+	err = xa_err(xa_store(&region->zero, idx, xa_mk_value(1), KSMDEV_GFP_SCAN));
+	ksmdev_memcg_leave(old);
+	if (err)
 		return -ENOMEM;
 	err = -EBUSY;
 	if (!trylock_page(page))
@@ -293,33 +292,35 @@ static void ksmdev_smart_backoff(struct ksmdev_item *item)
 		item->skip_until = ksmdev_full_scans + min(1UL << (item->age - 2), 8UL) + 1;
 }
 
-static bool ksmdev_cap_reached(void)
-{
-	return ksmdev_global.pages_shared >= ksmdev_max_kernel_pages;
-}
-
-/* Merge @page and the candidate's page into a new KSM page. */
+/*
+ * Merge @page and the candidate's page into a new KSM page, paid for by
+ * @item's user and @page's memory cgroup (account.c).
+ */
 static void ksmdev_merge_pair(struct ksmdev_item *item, struct page *page,
 			      struct ksmdev_item *cand, struct page *cpage)
 {
+	struct ksmdev_user *user = item->region->area->user;
 	struct ksmdev_stable *node;
+	struct mem_cgroup *memcg, *old;
 	struct page *kpage;
 
-	if (ksmdev_cap_reached()) {
-		ksmdev_cap_refusals++;
+	kpage = ksmdev_kpage_alloc(user, page, &memcg);
+	/* At a limit: KSM pages nobody maps any more may be counted still. */
+	if (IS_ERR(kpage) && PTR_ERR(kpage) != -ENOMEM && ksmdev_orphans_reap(true))
+		kpage = ksmdev_kpage_alloc(user, page, &memcg);
+	if (IS_ERR(kpage))
 		return;
-	}
-	kpage = alloc_page(GFP_HIGHUSER | __GFP_NOWARN);
-	if (!kpage)
-		return;
-	copy_highpage(kpage, page);
 	/*
-	 * @page may have changed since it was checksummed: index the KSM
-	 * page by what it holds (it never changes from here on).
+	 * @page may have changed since it was copied: index the KSM page by
+	 * what it holds (it never changes from here on).
 	 */
-	node = ksmdev_stable_new(kpage, ksmdev_page_checksum(kpage), ksmdev_item_domain(item));
+	old = ksmdev_memcg_enter(memcg);
+	node = ksmdev_stable_new(kpage, ksmdev_page_checksum(kpage), ksmdev_item_domain(item),
+				 user);
+	ksmdev_memcg_leave(old);
+	ksmdev_memcg_put(memcg);
 	if (!node) {
-		put_page(kpage);
+		ksmdev_kpage_release(user, kpage);
 		return;
 	}
 	if (ksmdev_merge_one(item, page, kpage)) {

@@ -137,7 +137,7 @@ static int ksmdev_mn_invalidate_range_start(struct mmu_notifier *mn,
 
 static struct mmu_notifier *ksmdev_mn_alloc(struct mm_struct *mm)
 {
-	struct ksmdev_mm_slot *slot = kzalloc(sizeof(*slot), GFP_KERNEL);
+	struct ksmdev_mm_slot *slot = kzalloc(sizeof(*slot), GFP_KERNEL_ACCOUNT);
 
 	if (!slot)
 		return ERR_PTR(-ENOMEM);
@@ -165,7 +165,10 @@ static const struct mmu_notifier_ops ksmdev_mn_ops = {
 
 /**
  * ksmdev_slot_get - the slot of @mm, with one more reference
- * @mm: current->mm; ksmdev_lock held, mmap_lock not held
+ * @mm: current->mm; neither ksmdev_lock nor mmap_lock held
+ *
+ * mmu_notifier_get() takes @mm's mmap_lock for write, which a thread of the
+ * caller may hold for as long as it likes: never under ksmdev_lock.
  *
  * Return: the slot or an ERR_PTR().
  */
@@ -173,7 +176,7 @@ struct ksmdev_mm_slot *ksmdev_slot_get(struct mm_struct *mm)
 {
 	struct mmu_notifier *mn;
 
-	lockdep_assert_held(&ksmdev_lock);
+	lockdep_assert_not_held(&ksmdev_lock);
 	lockdep_assert_not_held(&mm->mmap_lock);	/* mmu_notifier_get() takes it */
 	mn = mmu_notifier_get(&ksmdev_mn_ops, mm);
 	return IS_ERR(mn) ? ERR_CAST(mn) : ksmdev_slot_of(mn);
@@ -327,6 +330,7 @@ void ksmdev_region_destroy(struct ksmdev_region *region)
 	area->stats.regions--;
 	area->pages_registered -= (region->end - region->start) >> PAGE_SHIFT;
 	ksmdev_global.regions--;
+	ksmdev_user_del_region(area->user);
 	kfree(region);
 	ksmdev_slot_put(slot);
 }
@@ -339,8 +343,9 @@ void ksmdev_region_destroy(struct ksmdev_region *region)
  * @end: end address, above @start
  *
  * Return: 0; -ENOMEM; -ENOSPC if @area holds regions_per_fd regions
- * already; -EEXIST if the range overlaps a region of @mm; or the error of
- * mmu_notifier_get().
+ * already, or its user max_user_regions; -EEXIST if the range overlaps a
+ * region of @mm; -EINTR if the caller was killed while waiting; or the
+ * error of mmu_notifier_get().
  */
 long ksmdev_region_add(struct ksmdev_area *area, struct mm_struct *mm,
 		       unsigned long start, unsigned long end)
@@ -349,29 +354,32 @@ long ksmdev_region_add(struct ksmdev_area *area, struct mm_struct *mm,
 	struct ksmdev_region *region;
 	long err;
 
-	region = kzalloc(sizeof(*region), GFP_KERNEL);
+	region = kzalloc(sizeof(*region), GFP_KERNEL_ACCOUNT);
 	if (!region)
 		return -ENOMEM;
 	region->start = start;
 	region->end = end;
 	region->area = area;
-	xa_init(&region->items);
-	xa_init(&region->zero);
+	xa_init_flags(&region->items, XA_FLAGS_ACCOUNT);
+	xa_init_flags(&region->zero, XA_FLAGS_ACCOUNT);
 
-	mutex_lock(&ksmdev_lock);
-	err = -ENOSPC;
-	if (area->stats.regions >= ksmdev_regions_per_fd)
-		goto out_unlock;
 	slot = ksmdev_slot_get(mm);
 	if (IS_ERR(slot)) {
 		err = PTR_ERR(slot);
-		goto out_unlock;
+		goto out_free;
 	}
+	err = ksmdev_user_add_region(area->user);
+	if (err)
+		goto out_put;
+	err = mutex_lock_killable(&ksmdev_lock);
+	if (err)
+		goto out_user;
+	err = -ENOSPC;
+	if (area->stats.regions >= ksmdev_regions_per_fd)
+		goto out_unlock;
 	err = -EEXIST;
-	if (ksmdev_region_find_overlap(slot, region->start, region->end)) {
-		ksmdev_slot_put(slot);
+	if (ksmdev_region_find_overlap(slot, region->start, region->end))
 		goto out_unlock;
-	}
 	region->slot = slot;
 	ksmdev_region_insert(slot, region);
 	slot->nr_regions++;
@@ -385,6 +393,11 @@ long ksmdev_region_add(struct ksmdev_area *area, struct mm_struct *mm,
 
 out_unlock:
 	mutex_unlock(&ksmdev_lock);
+out_user:
+	ksmdev_user_del_region(area->user);
+out_put:
+	ksmdev_slot_put(slot);
+out_free:
 	kfree(region);
 	return err;
 }
@@ -418,7 +431,8 @@ long ksmdev_region_remove(struct ksmdev_area *area, unsigned long start)
 	struct ksmdev_region *region;
 	long err = -ENOENT;
 
-	mutex_lock(&ksmdev_lock);
+	if (mutex_lock_killable(&ksmdev_lock))
+		return -EINTR;
 	/* Apply what the notifier queued first: a dead mm's regions go. */
 	ksmdev_process_pending();
 	list_for_each_entry(region, &area->regions, area_link) {

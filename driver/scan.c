@@ -77,6 +77,7 @@ static void ksmdev_pass_start(void)
 	ksmdev_pass_start_ns = ktime_get_ns();
 	ksmdev_seq++;
 	ksmdev_unstable_reset();
+	ksmdev_orphans_reap(false);
 	ksmdev_stable_resize();
 	/* Pages sitting in per-CPU LRU batches hold an extra reference. */
 	ksmdev_lru_add_drain_all();
@@ -448,7 +449,8 @@ long ksmdev_merge_area_now(struct ksmdev_area *area)
 		return -EINVAL;
 	/* Fresh pages sit in per-CPU LRU batches with an extra reference. */
 	ksmdev_lru_add_drain_all();
-	mutex_lock(&ksmdev_lock);
+	if (mutex_lock_killable(&ksmdev_lock))
+		return -EINTR;
 	before = area->stats.pages_merged;
 	list_for_each_entry(r, &area->regions, area_link) {
 		if (r->slot->mn.mm != mm)

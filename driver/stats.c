@@ -40,11 +40,15 @@ void ksmdev_fill_stats(struct ksm_stats *st, const struct ksmdev_counters *c,
 	st->pages_scanned = READ_ONCE(c->pages_scanned);
 	st->regions = READ_ONCE(c->regions);
 	st->max_kernel_pages = ksmdev_max_kernel_pages;
-	st->cap_refusals = global ? READ_ONCE(ksmdev_cap_refusals) : 0;
+	st->cap_refusals = global ? atomic_long_read(&ksmdev_cap_refusals) : 0;
 	st->pages_skipped = global ? READ_ONCE(ksmdev_pages_skipped) : 0;
 	st->last_scan_ms = READ_ONCE(ksmdev_last_scan_ms);
 	st->scanner_cpu_permille = READ_ONCE(ksmdev_cpu_permille);
 	st->zero_pages = READ_ONCE(c->zero_pages);
+	st->kernel_pages = global ? atomic_long_read(&ksmdev_kernel_pages) : 0;
+	st->max_user_pages = READ_ONCE(ksmdev_max_user_pages);
+	st->user_refusals = global ? atomic_long_read(&ksmdev_user_refusals) : 0;
+	st->charge_refusals = global ? atomic_long_read(&ksmdev_charge_refusals) : 0;
 }
 
 /* ------------------------------------------------------------ sysfs */
@@ -80,6 +84,10 @@ KSMDEV_STAT_ATTR(pages_skipped);
 KSMDEV_STAT_ATTR(last_scan_ms);
 KSMDEV_STAT_ATTR(scanner_cpu_permille);
 KSMDEV_STAT_ATTR(zero_pages);
+KSMDEV_STAT_ATTR(kernel_pages);
+KSMDEV_STAT_ATTR(max_user_pages);
+KSMDEV_STAT_ATTR(user_refusals);
+KSMDEV_STAT_ATTR(charge_refusals);
 
 static ssize_t ksmdev_run_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
@@ -126,6 +134,10 @@ static struct attribute *ksmdev_attrs[] = {
 	&ksmdev_last_scan_ms_attr.attr,
 	&ksmdev_scanner_cpu_permille_attr.attr,
 	&ksmdev_zero_pages_attr.attr,
+	&ksmdev_kernel_pages_attr.attr,
+	&ksmdev_max_user_pages_attr.attr,
+	&ksmdev_user_refusals_attr.attr,
+	&ksmdev_charge_refusals_attr.attr,
 	&ksmdev_autotune_attr.attr,
 	&ksmdev_run_attr.attr,
 	&ksmdev_pages_to_scan_attr.attr,

@@ -18,11 +18,18 @@
  *   with its unstable tree, so stale candidates never accumulate.
  *
  * A KSM page is born with ksmdev_stable_new() when two pages merge into it,
- * collects the items mapping it with ksmdev_stable_attach(), and is released
- * by ksmdev_stable_detach() of its last item: we drop our reference, and
- * mappings we do not track (a forked child) keep the page alive through
- * theirs.  The first item on a node's list counts the page in its area's
- * pages_shared, so summing over areas gives the global count.
+ * collects the items mapping it with ksmdev_stable_attach(), and loses them
+ * with ksmdev_stable_detach().  The first item on a node's list counts the
+ * page in its area's pages_shared, so summing over areas gives the global
+ * count.  A node without items is an orphan: its page may still be mapped
+ * where we track nothing (a forked child, memory moved out of a region by
+ * mremap, a region whose unmerge failed).  It stays in the stable table,
+ * so such mappings can be adopted again and new copies can merge into it,
+ * and on ksmdev_orphans, holding our reference: the page stays counted
+ * against max_kernel_pages and its user's max_user_pages (account.c)
+ * until ksmdev_orphans_reap() finds that reference the only one left and
+ * frees it.  A user cannot keep KSM pages beyond the limits by moving them
+ * out of our sight.
  *
  * ksmdev_recent is the KSM page merged into last: merge.c tries it before
  * anything is checksummed.  It is cleared here when its node goes.
@@ -49,6 +56,9 @@ unsigned long ksmdev_full_scans;
 static struct kmem_cache *ksmdev_stable_cache;
 unsigned long ksmdev_nr_items;
 static unsigned long ksmdev_nr_stable;
+static LIST_HEAD(ksmdev_orphans);
+unsigned long ksmdev_nr_orphans;
+static unsigned long ksmdev_orphans_reaped_at;
 unsigned int ksmdev_seq;
 
 struct ksmdev_table {
@@ -228,26 +238,36 @@ struct ksmdev_stable *ksmdev_stable_find_kpage(u64 sum, u64 domain,
 
 /**
  * ksmdev_stable_new - a stable node for a new KSM page
- * @kpage: the KSM page; the node takes over the caller's reference
+ * @kpage: the KSM page, from ksmdev_kpage_alloc(); the node takes over the
+ *         caller's reference
  * @sum: its checksum (of what it holds: it never changes)
  * @domain: its merge domain
+ * @user: the account @kpage is counted against; the node holds it
  *
- * Return: the node, with no items yet, in the stable table; NULL if out of
- * memory.
+ * Allocated in the caller's memcg scope (the KSM page's cgroup).
+ *
+ * Return: the node, an orphan with no items yet, in the stable table; NULL
+ * if out of memory.
  */
-struct ksmdev_stable *ksmdev_stable_new(struct page *kpage, u64 sum, u64 domain)
+struct ksmdev_stable *ksmdev_stable_new(struct page *kpage, u64 sum, u64 domain,
+					struct ksmdev_user *user)
 {
-	struct ksmdev_stable *node = kmem_cache_zalloc(ksmdev_stable_cache, GFP_KERNEL);
+	struct ksmdev_stable *node;
 
+	lockdep_assert_held(&ksmdev_lock);
+	node = kmem_cache_zalloc(ksmdev_stable_cache, GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
 	if (!node)
 		return NULL;
 	node->kpage = kpage;
 	node->checksum = sum;
 	node->domain = domain;
+	node->user = user;
+	ksmdev_user_hold(user);
 	INIT_LIST_HEAD(&node->items);
+	list_add_tail(&node->olink, &ksmdev_orphans);
+	ksmdev_nr_orphans++;
 	hlist_add_head(&node->hnode, ksmdev_bucket(&ksmdev_stable_table, sum, domain));
 	ksmdev_nr_stable++;
-	ksmdev_global.pages_shared++;
 	return node;
 }
 
@@ -276,23 +296,70 @@ void ksmdev_recent_set(struct ksmdev_stable *node)
 	ksmdev_recent_run = true;
 }
 
-/**
- * ksmdev_stable_free - release a KSM page that no item maps any more
- * @node: the node, with no items
- *
- * Our reference goes; mappings we do not track keep the page alive.
- */
-void ksmdev_stable_free(struct ksmdev_stable *node)
+/* Free an orphan and its KSM page, which nothing else references. */
+static void ksmdev_stable_destroy(struct ksmdev_stable *node)
 {
+	struct ksmdev_user *user = node->user;
+
 	if (ksmdev_recent == node) {
 		ksmdev_recent = NULL;
 		ksmdev_recent_run = false;
 	}
 	hlist_del(&node->hnode);
-	put_page(node->kpage);
+	list_del(&node->olink);
+	ksmdev_nr_orphans--;
 	ksmdev_nr_stable--;
-	ksmdev_global.pages_shared--;
+	ksmdev_kpage_release(user, node->kpage);
 	kmem_cache_free(ksmdev_stable_cache, node);
+	ksmdev_user_put(user);
+}
+
+/* Is the only reference to an orphan's page ours? */
+static bool ksmdev_orphan_unused(struct ksmdev_stable *node)
+{
+	return page_ref_count(node->kpage) == 1;
+}
+
+/**
+ * ksmdev_stable_free - release a node that has no items (an orphan)
+ * @node: the node
+ *
+ * Freed with its page now if nothing maps the page; else it stays an
+ * orphan, counted until ksmdev_orphans_reap() frees it.
+ */
+void ksmdev_stable_free(struct ksmdev_stable *node)
+{
+	lockdep_assert_held(&ksmdev_lock);
+	WARN_ON(node->nr_items);
+	if (ksmdev_orphan_unused(node))
+		ksmdev_stable_destroy(node);
+}
+
+/**
+ * ksmdev_orphans_reap - free the orphans whose pages nobody maps any more
+ * @soon: a limit refused a KSM page: reap unless it was done this second
+ *
+ * Called at the start of every pass, and when a limit is reached.  Costs a
+ * look at each orphan, and orphans are bounded by max_kernel_pages.
+ *
+ * Return: how many were freed.
+ */
+unsigned long ksmdev_orphans_reap(bool soon)
+{
+	struct ksmdev_stable *node, *tmp;
+	unsigned long freed = 0;
+
+	lockdep_assert_held(&ksmdev_lock);
+	if (soon && time_before(jiffies, ksmdev_orphans_reaped_at + HZ))
+		return 0;
+	ksmdev_orphans_reaped_at = jiffies;
+	list_for_each_entry_safe(node, tmp, &ksmdev_orphans, olink) {
+		if (ksmdev_orphan_unused(node)) {
+			ksmdev_stable_destroy(node);
+			freed++;
+		}
+	}
+	return freed;
 }
 
 /**
@@ -304,9 +371,14 @@ void ksmdev_stable_free(struct ksmdev_stable *node)
  */
 void ksmdev_stable_attach(struct ksmdev_stable *node, struct ksmdev_item *item)
 {
+	lockdep_assert_held(&ksmdev_lock);
 	ksmdev_unstable_unhash(item);
-	if (list_empty(&node->items))
+	if (list_empty(&node->items)) {
 		item->region->area->stats.pages_shared++;
+		ksmdev_global.pages_shared++;
+		list_del(&node->olink);		/* adopted: no orphan now */
+		ksmdev_nr_orphans--;
+	}
 	list_add_tail(&item->slink, &node->items);
 	node->nr_items++;
 	item->stable = node;
@@ -317,8 +389,8 @@ void ksmdev_stable_attach(struct ksmdev_stable *node, struct ksmdev_item *item)
  * ksmdev_stable_detach - record that an item no longer maps its KSM page
  * @item: the item (a new one again)
  *
- * The page's pages_shared moves to the area of the next item; the page is
- * released with its last item.
+ * The page's pages_shared moves to the area of the next item; with its last
+ * item the node becomes an orphan, freed with its page if nothing maps it.
  */
 void ksmdev_stable_detach(struct ksmdev_item *item)
 {
@@ -335,8 +407,12 @@ void ksmdev_stable_detach(struct ksmdev_item *item)
 			list_first_entry(&node->items, struct ksmdev_item, slink)
 				->region->area->stats.pages_shared++;
 	}
-	if (!node->nr_items)
+	if (!node->nr_items) {
+		ksmdev_global.pages_shared--;
+		list_add_tail(&node->olink, &ksmdev_orphans);
+		ksmdev_nr_orphans++;
 		ksmdev_stable_free(node);
+	}
 }
 
 /**
@@ -393,7 +469,7 @@ bool ksmdev_unstable_has_candidate(struct ksmdev_item *item)
  */
 int ksmdev_tables_init(void)
 {
-	ksmdev_stable_cache = KMEM_CACHE(ksmdev_stable, 0);
+	ksmdev_stable_cache = KMEM_CACHE(ksmdev_stable, SLAB_ACCOUNT);
 	if (!ksmdev_stable_cache)
 		goto fail;
 	if (ksmdev_table_alloc(&ksmdev_stable_table, KSMDEV_TABLE_MIN_BITS))
@@ -412,6 +488,16 @@ fail:
  */
 void ksmdev_tables_exit(void)
 {
+	struct ksmdev_stable *node, *tmp;
+
+	/*
+	 * Orphans still mapped somewhere keep their pages (and cgroup
+	 * charges) through those mappings; they are no longer ours to count.
+	 */
+	mutex_lock(&ksmdev_lock);
+	list_for_each_entry_safe(node, tmp, &ksmdev_orphans, olink)
+		ksmdev_stable_destroy(node);
+	mutex_unlock(&ksmdev_lock);
 	WARN_ON(ksmdev_nr_items || ksmdev_nr_stable);
 	kvfree(ksmdev_unstable_table.buckets);
 	kvfree(ksmdev_stable_table.buckets);

@@ -74,6 +74,16 @@ struct ksm_stats {
 	__u64 zero_pages;	/* all-zero pages mapped to the zero page
 				 * (module parameter use_zero_pages); each
 				 * saves a page and is not in pages_sharing */
+	/* --- appended: every KSM page accounted --- */
+	__u64 kernel_pages;	/* KSM pages allocated and not yet freed,
+				 * tracked or not (a page moved out of a
+				 * region, a fork child's): what
+				 * max_kernel_pages caps (global scope) */
+	__u64 max_user_pages;	/* cap on one user's KSM pages */
+	__u64 user_pages;	/* area scope: KSM pages counted against
+				 * the area's user (global scope: 0) */
+	__u64 user_refusals;	/* merges refused by max_user_pages */
+	__u64 charge_refusals;	/* merges refused by a memory cgroup */
 };
 
 /*
