@@ -54,6 +54,12 @@ static void stats_grow_only_at_the_end(void **state)
 	assert_int_equal(offsetof(struct ksm_stats, last_scan_ms), 96);
 	assert_int_equal(offsetof(struct ksm_stats, scanner_cpu_permille), 104);
 	assert_int_equal(offsetof(struct ksm_stats, zero_pages), 112);
+	assert_int_equal(offsetof(struct ksm_stats, kernel_pages), 120);
+	assert_int_equal(offsetof(struct ksm_stats, max_user_pages), 128);
+	assert_int_equal(offsetof(struct ksm_stats, user_pages), 136);
+	assert_int_equal(offsetof(struct ksm_stats, user_refusals), 144);
+	assert_int_equal(offsetof(struct ksm_stats, charge_refusals), 152);
+	assert_int_equal(sizeof(struct ksm_stats), 160);
 	assert_int_equal(sizeof(struct ksm_autotune), 24);
 	assert_int_equal(sizeof(struct ksm_area_params), 32);
 	assert_int_equal(sizeof(struct ksm_stats) % 8, 0);

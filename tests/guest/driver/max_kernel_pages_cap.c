@@ -30,7 +30,8 @@ int main(void)
 	uint64_t gpfn[NGROUPS];
 	int merged[NGROUPS], nmerged = 0, mg = -1, ug = -1;
 
-	ktest_reload_module("max_kernel_pages=2");
+	/* The per-user limit (a quarter of the cap by default) as high as the cap. */
+	ktest_reload_module("max_kernel_pages=2 max_user_pages=2");
 	dev = ktest_open_dev();
 	ktest_global_stats(dev, &g);
 	ktest_assert(g.size >= sizeof(g), "stats size %u", g.size);

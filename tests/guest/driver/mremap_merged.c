@@ -23,9 +23,9 @@ static void *reserve(unsigned long npages)
 	return p;
 }
 
-static char *move(char *from, unsigned long npages)
+/* Move @npages at @from to @to, a place reserved outside the region. */
+static char *move(char *from, unsigned long npages, char *to)
 {
-	void *to = reserve(npages);
 	void *p = mremap(from, npages * KTEST_PAGE, npages * KTEST_PAGE,
 			 MREMAP_MAYMOVE | MREMAP_FIXED, to);
 
@@ -39,6 +39,12 @@ int main(void)
 	int dev = ktest_open_dev();
 	int sma = ktest_create_area(dev);
 	char *p = ktest_map(NPAGES);
+	/*
+	 * Reserved now, so that no move lands in the hole a first move
+	 * leaves inside the registered range: memory moved there would be
+	 * in the region again.
+	 */
+	char *dest = reserve(2 * HALF);
 	char *moved, *moved2;
 	struct ksm_stats st;
 	uint64_t kpfn;
@@ -46,7 +52,7 @@ int main(void)
 	kpfn = ktest_merge_identical(dev, sma, p, NPAGES);
 
 	/* Move the upper half out of the registered range, scanner running. */
-	moved = move(p + HALF * KTEST_PAGE, HALF);
+	moved = move(p + HALF * KTEST_PAGE, HALF, dest);
 	ktest_check_pages("moved half", moved, HALF, 1, 0);
 	ktest_info("moved half maps pfn %#llx (KSM page %#llx)",
 		   (unsigned long long)ktest_pfn(moved), (unsigned long long)kpfn);
@@ -71,7 +77,7 @@ int main(void)
 	ktest_check_pages("written moved page after scans", moved, 1, 7, 0);
 
 	/* Move the rest out as well: nothing of the range maps a KSM page. */
-	moved2 = move(p, HALF);
+	moved2 = move(p, HALF, dest + HALF * KTEST_PAGE);
 	ktest_check_pages("second moved half", moved2, HALF, 1, 0);
 	ktest_wait_scans(dev, 3, 60);
 	ktest_area_stats(sma, &st);

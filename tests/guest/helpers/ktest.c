@@ -4,6 +4,8 @@
 #include <grp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -492,6 +494,8 @@ static void tenant_main(int in, int out, int devfd, const struct ktest_tenant_op
 	long area, bad;
 	char *p, cmd;
 
+	if (o->cgroup)
+		ktest_cgroup_enter(o->cgroup);
 	tenant_switch(o);
 	p = ktest_map(o->npages);
 	for (unsigned long i = 0; i < o->npages; i++)
@@ -747,4 +751,111 @@ void ktest_tenants_apart(int dev, const struct ktest_tenant_opts *a,
 	tenants_apart_merge_now(dev, *a, *b, what);
 	ktest_info("%s: own duplicates merged, nothing shared with the other, by the scanner "
 		   "and by KSM_MERGE_NOW", what);
+}
+
+/* ------------------------------------------------------------ cgroups */
+
+#define KTEST_CGROOT "/sys/fs/cgroup"
+
+static void cg_write(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	ktest_assert(fd >= 0, "open %s: %s", path, strerror(errno));
+	n = write(fd, value, strlen(value));
+	ktest_assert(n == (ssize_t)strlen(value), "write '%s' to %s: %s", value, path,
+		     strerror(errno));
+	close(fd);
+}
+
+static int cg_read(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+void ktest_cgroup_make(const char *name, long long max_bytes)
+{
+	char path[256], buf[512];
+
+	if (access(KTEST_CGROOT "/cgroup.controllers", F_OK)) {
+		mkdir(KTEST_CGROOT, 0755);
+		if (mount("cgroup2", KTEST_CGROOT, "cgroup2", 0, NULL))
+			ktest_fail("mount cgroup2 on " KTEST_CGROOT ": %s", strerror(errno));
+	}
+	if (cg_read(KTEST_CGROOT "/cgroup.controllers", buf, sizeof(buf)) ||
+	    !strstr(buf, "memory")) {
+		ktest_info("SKIP: no memory cgroup controller here");
+		exit(KTEST_SKIP);
+	}
+	cg_read(KTEST_CGROOT "/cgroup.subtree_control", buf, sizeof(buf));
+	if (!strstr(buf, "memory"))
+		cg_write(KTEST_CGROOT "/cgroup.subtree_control", "+memory");
+	snprintf(path, sizeof(path), KTEST_CGROOT "/%s", name);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		ktest_fail("mkdir %s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), KTEST_CGROOT "/%s/memory.max", name);
+	if (max_bytes < 0)
+		snprintf(buf, sizeof(buf), "max");
+	else
+		snprintf(buf, sizeof(buf), "%lld", max_bytes);
+	cg_write(path, buf);
+}
+
+void ktest_cgroup_enter(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), KTEST_CGROOT "/%s/cgroup.procs", name);
+	cg_write(path, "0");
+}
+
+long long ktest_cgroup_current(const char *name)
+{
+	char path[256], buf[64];
+
+	snprintf(path, sizeof(path), KTEST_CGROOT "/%s/memory.current", name);
+	ktest_assert(!cg_read(path, buf, sizeof(buf)), "read %s: %s", path, strerror(errno));
+	return atoll(buf);
+}
+
+long long ktest_cgroup_stat(const char *name, const char *key)
+{
+	char path[256], buf[8192], *line;
+	size_t len = strlen(key);
+
+	snprintf(path, sizeof(path), KTEST_CGROOT "/%s/memory.stat", name);
+	ktest_assert(!cg_read(path, buf, sizeof(buf)), "read %s: %s", path, strerror(errno));
+	for (line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (!strncmp(line, key, len) && line[len] == ' ')
+			return atoll(line + len + 1);
+	return -1;
+}
+
+void ktest_cgroup_remove(const char *name)
+{
+	char path[256];
+
+	cg_write(KTEST_CGROOT "/cgroup.procs", "0");
+	snprintf(path, sizeof(path), KTEST_CGROOT "/%s", name);
+	for (int i = 0; rmdir(path) && i < 100; i++)
+		usleep(20000);	/* exited members leave asynchronously */
+}
+
+void ktest_set_param(const char *param, const char *value)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/module/ksmdev/parameters/%s", param);
+	cg_write(path, value);
 }

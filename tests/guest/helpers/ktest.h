@@ -240,6 +240,24 @@ void ktest_summary(const char *test, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
+ * Memory cgroups (v2, mounted on /sys/fs/cgroup if it is not yet): a child
+ * group @name of the root with the memory controller and memory.max
+ * @max_bytes (< 0: no limit).  The test skips where the kernel has no
+ * memory controller.  ktest_cgroup_enter() moves the calling process into
+ * it; ktest_cgroup_remove() moves the caller back to the root and removes
+ * the group (its other processes must have exited).
+ */
+void ktest_cgroup_make(const char *name, long long max_bytes);
+void ktest_cgroup_enter(const char *name);
+/* memory.current of the group, in bytes. */
+long long ktest_cgroup_current(const char *name);
+/* A key of the group's memory.stat (-1 if absent). */
+long long ktest_cgroup_stat(const char *name, const char *key);
+void ktest_cgroup_remove(const char *name);
+/* Write @value to /sys/module/ksmdev/parameters/@param. */
+void ktest_set_param(const char *param, const char *value);
+
+/*
  * Tenants: child processes with credentials of their own, each with one
  * area and one region of @npages pages (page i holds seed + (i % period)
  * * step, so pages i and i + period are duplicates of the tenant's own),
@@ -250,6 +268,7 @@ struct ktest_tenant_opts {
 	gid_t group;		/* nonzero: the one supplementary group */
 	int userns;		/* then unshare a user namespace, be 0 in it */
 	uint64_t domain;	/* KSM_CREATE_AREA domain (0: the default) */
+	const char *cgroup;	/* nonzero: enter this group (ktest_cgroup_make()) first */
 	unsigned long npages;
 	unsigned long period;	/* 0: npages */
 	uint64_t seed, step;
