@@ -37,6 +37,7 @@ static void (*ksmdev_mn_end_fn)(struct mmu_notifier_range *range);
 static void (*ksmdev_mn_end_fn)(struct mmu_notifier_range *range, bool only_end);
 #endif
 static void (*ksmdev_lru_add_drain_all_fn)(void);
+static void (*ksmdev_lru_add_drain_fn)(void);
 static void (*ksmdev_folio_add_lru_vma_fn)(struct folio *folio,
 					   struct vm_area_struct *vma);
 static void (*ksmdev_flush_tlb_mm_range_fn)(struct mm_struct *mm, unsigned long start,
@@ -106,6 +107,7 @@ static const struct ksmdev_symbol ksmdev_symbols[] = {
 	KSMDEV_FN("__mmu_notifier_invalidate_range_start", ksmdev_mn_start_fn),
 	KSMDEV_FN("__mmu_notifier_invalidate_range_end", ksmdev_mn_end_fn),
 	KSMDEV_FN("lru_add_drain_all", ksmdev_lru_add_drain_all_fn),
+	KSMDEV_FN("lru_add_drain", ksmdev_lru_add_drain_fn),
 	KSMDEV_FN(KSMDEV_ADD_RMAP_NAME, ksmdev_add_file_rmap_fn),
 	KSMDEV_FN(KSMDEV_REMOVE_RMAP_NAME, ksmdev_remove_rmap_fn),
 	KSMDEV_FN(KSMDEV_SPLIT_NAME, ksmdev_split_fn),
@@ -315,6 +317,11 @@ int ksmdev_split_huge_page(struct page *page)
 void ksmdev_lru_add_drain_all(void)
 {
 	ksmdev_lru_add_drain_all_fn();
+}
+
+void ksmdev_lru_add_drain(void)
+{
+	ksmdev_lru_add_drain_fn();
 }
 
 void ksmdev_mm_counter_add(struct mm_struct *mm, int member, long value)

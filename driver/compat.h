@@ -98,6 +98,8 @@ int ksmdev_try_share_anon_rmap(struct page *page);
 int ksmdev_page_mapcount(struct page *page);
 int ksmdev_split_huge_page(struct page *page);
 void ksmdev_lru_add_drain_all(void);
+/* This CPU's LRU batches only. */
+void ksmdev_lru_add_drain(void);
 void ksmdev_mm_counter_add(struct mm_struct *mm, int member, long value);
 
 /*

@@ -222,10 +222,11 @@ void ksmdev_forget_range(struct ksmdev_region *region, unsigned long start,
  * ksmdev_item_page - the page mapped at an item's address now
  * @item: the item
  *
- * Takes the mmap_lock of the item's mm for read (none may be held).
+ * Tries the mmap_lock of the item's mm for read (none may be held); under
+ * ksmdev_lock nobody waits for another mm's lock.
  *
  * Return: the page with a reference, or NULL if nothing mergeable is
- * mapped there or the mm is gone.
+ * mapped there, the mm is gone or its mmap_lock is busy.
  */
 struct page *ksmdev_item_page(struct ksmdev_item *item)
 {
@@ -236,12 +237,14 @@ struct page *ksmdev_item_page(struct ksmdev_item *item)
 
 	if (item->region->slot->dead || !mmget_not_zero(mm))
 		return NULL;
-	mmap_read_lock(mm);
-	vma = vma_lookup(mm, addr);
-	if (vma && ksmdev_vma_mergeable(vma))
-		page = ksmdev_next_page(vma, &addr, item->addr + PAGE_SIZE);
-	mmap_read_unlock(mm);
-	mmput(mm);
+	/* Its owner may hold the lock as long as it likes: never wait. */
+	if (mmap_read_trylock(mm)) {
+		vma = vma_lookup(mm, addr);
+		if (vma && ksmdev_vma_mergeable(vma))
+			page = ksmdev_next_page(vma, &addr, item->addr + PAGE_SIZE);
+		mmap_read_unlock(mm);
+	}
+	mmput_async(mm);
 	return page;
 }
 
@@ -253,7 +256,8 @@ struct page *ksmdev_item_page(struct ksmdev_item *item)
  *
  * After the mmu notifier reported an unmap or clear: items whose page is
  * gone are freed, items whose PTE no longer maps their KSM page are
- * detached from it.  ksmdev_lock held; takes mmap_lock once for the range.
+ * detached from it.  ksmdev_lock held; takes mmap_lock once for the range,
+ * if it is free: if not, the scanner's next pass does the same work.
  */
 void ksmdev_revalidate_range(struct ksmdev_region *region, unsigned long start,
 			     unsigned long end)
@@ -266,7 +270,10 @@ void ksmdev_revalidate_range(struct ksmdev_region *region, unsigned long start,
 	lockdep_assert_held(&ksmdev_lock);
 	if (start >= end || region->slot->dead || !mmget_not_zero(mm))
 		return;
-	mmap_read_lock(mm);
+	if (!mmap_read_trylock(mm)) {
+		mmput_async(mm);
+		return;
+	}
 	xa_for_each_range(&region->items, idx, item, ksmdev_item_index(region, start),
 			  ksmdev_item_index(region, end - 1)) {
 		unsigned long addr = item->addr;
@@ -287,7 +294,7 @@ void ksmdev_revalidate_range(struct ksmdev_region *region, unsigned long start,
 	}
 	ksmdev_zero_revalidate(region, mm, start, end);
 	mmap_read_unlock(mm);
-	mmput(mm);
+	mmput_async(mm);
 }
 
 /**

@@ -96,6 +96,7 @@ struct ksmdev_user {
 	unsigned long refs;		/* under ksmdev_user_lock */
 	atomic_long_t kpages;		/* KSM pages counted against it */
 	atomic_long_t regions;
+	unsigned long drained_at;	/* jiffies of its last lru_add_drain_all() */
 };
 
 /* Counters kept both globally and per area. */
@@ -334,6 +335,7 @@ struct ksmdev_scan_ctx {
 	unsigned long *cursor;	/* where ksmdev_region_next_page() goes on */
 	unsigned int budget;	/* pages a batch may take beyond the current one */
 	unsigned int extra;	/* pages the last batch took beyond it */
+	bool busy;		/* the region's mmap_lock was busy: not scanned */
 };
 void ksmdev_ctx_unlock(struct ksmdev_scan_ctx *ctx);
 void ksmdev_cmp_and_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
@@ -359,7 +361,7 @@ void ksmdev_scan_exit(void);
 void ksmdev_scan_wake(void);
 void ksmdev_scan_region_added(struct ksmdev_region *region);
 void ksmdev_scan_region_removing(struct ksmdev_region *region);
-long ksmdev_merge_area_now(struct ksmdev_area *area);
+long ksmdev_merge_area_now(struct ksmdev_area *area, struct ksmdev_mm_slot *slot);
 bool ksmdev_own_context(void);
 
 /* region.c */

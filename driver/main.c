@@ -126,6 +126,27 @@ static long ksmdev_sma_register(struct ksmdev_area *area, void __user *uarg)
 	return ksmdev_region_add(area, mm, start, start + len);
 }
 
+/*
+ * KSM_MERGE_NOW: the caller's mm slot is held for the pass (taking it may
+ * wait for the caller's own mmap_lock, before ksmdev_lock).
+ */
+static long ksmdev_sma_merge_now(struct ksmdev_area *area)
+{
+	struct ksmdev_mm_slot *slot;
+	long ret;
+
+	if (!current->mm)
+		return -EINVAL;
+	if (!ksmdev_area_of_caller(area))
+		return -EPERM;
+	slot = ksmdev_slot_get(current->mm);
+	if (IS_ERR(slot))
+		return PTR_ERR(slot);
+	ret = ksmdev_merge_area_now(area, slot);
+	ksmdev_slot_put(slot);
+	return ret;
+}
+
 /* ------------------------------------------------------------ SMA fd */
 
 static long ksmdev_sma_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -139,9 +160,7 @@ static long ksmdev_sma_ioctl(struct file *file, unsigned int cmd, unsigned long 
 	case KSM_REMOVE_MEMORY_REGION:
 		return ksmdev_region_remove(area, arg);
 	case KSM_MERGE_NOW:
-		if (!ksmdev_area_of_caller(area))
-			return -EPERM;
-		return ksmdev_merge_area_now(area);
+		return ksmdev_sma_merge_now(area);
 	}
 	if (ksmdev_is_stats_cmd(cmd, _IOC_NR(KSM_GET_AREA_STATS)))
 		return ksmdev_copy_area_stats(uarg, area);

@@ -226,12 +226,16 @@ static int ksmdev_merge_one(struct ksmdev_item *item, struct page *page,
 
 	if (!mmget_not_zero(mm))
 		return -ESRCH;
-	mmap_read_lock(mm);
+	/* Never wait for another mm's lock under ksmdev_lock. */
+	if (!mmap_read_trylock(mm)) {
+		mmput_async(mm);
+		return -EBUSY;
+	}
 	vma = vma_lookup(mm, item->addr);
 	if (vma && ksmdev_vma_mergeable(vma))
 		err = ksmdev_merge_locked(vma, item, page, kpage);
 	mmap_read_unlock(mm);
-	mmput(mm);
+	mmput_async(mm);
 	return err;
 }
 
@@ -344,7 +348,8 @@ void ksmdev_ctx_unlock(struct ksmdev_scan_ctx *ctx)
 {
 	if (ctx->mm) {
 		mmap_read_unlock(ctx->mm);
-		mmput(ctx->mm);
+		/* The last reference of an exited mm: exit_mmap() elsewhere. */
+		mmput_async(ctx->mm);
 		ctx->mm = NULL;
 		ctx->vma = NULL;
 	}

@@ -16,14 +16,17 @@
  * every batch from what the batch cost, so that a pass takes about the
  * target time within the CPU budget (ksmdev_autotune_batch()).
  *
- * KSM_MERGE_NOW does one pass over one area's regions, then over the
- * other regions of its domain, in the caller's context.
+ * KSM_MERGE_NOW does one pass over the caller's regions in the area's
+ * domain, in the caller's context, dropping ksmdev_lock every batch.
  *
  * Locking: a batch runs under ksmdev_lock, which the scanner drops every
  * KSMDEV_BATCH_LOCK pages so ioctls are not starved; the scan cursor is fixed
  * up by ksmdev_scan_region_removing() when its region goes away.  One mm's
  * mmap_lock is taken at a time (kept from one page to the next of the same
- * mm), never while another is held.  Settings are read with READ_ONCE().
+ * mm), never while another is held, and only with mmap_read_trylock():
+ * under ksmdev_lock nobody waits for a lock a user can hold; a busy
+ * region is passed by until the next pass.  Settings are read with
+ * READ_ONCE().
  * The thread is freezable and reschedules after every page.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -102,7 +105,17 @@ static struct page *ksmdev_region_next_page(struct ksmdev_region *region, unsign
 			*addr = region->end;
 			return NULL;
 		}
-		mmap_read_lock(mm);
+		/*
+		 * Its owner may hold the lock (or wait for it, for write) as
+		 * long as it likes: under ksmdev_lock nobody waits for it.
+		 * The scanner passes the region by this time; KSM_MERGE_NOW
+		 * waits with ksmdev_lock dropped (ctx->busy).
+		 */
+		if (!mmap_read_trylock(mm)) {
+			mmput_async(mm);
+			ctx->busy = true;
+			return NULL;
+		}
 		ctx->mm = mm;
 	}
 	while (*addr < region->end) {
@@ -187,6 +200,7 @@ static struct page *ksmdev_scan_next_page(struct ksmdev_item **itemp, struct ksm
 		page = ksmdev_region_next_page(region, &ksmdev_cursor.addr, itemp, ctx);
 		if (page)
 			return page;
+		ctx->busy = false;	/* its mm's lock was busy: next pass */
 		ksmdev_cursor.region = ksmdev_scan_next_region(region);
 		if (ksmdev_cursor.region)
 			ksmdev_cursor.addr = ksmdev_cursor.region->start;
@@ -399,78 +413,148 @@ void ksmdev_scan_region_removing(struct ksmdev_region *region)
 		ksmdev_cursor.in_pass = false;
 }
 
-/* Look at every mapped page of @region once, as the scanner does. */
-static int ksmdev_scan_region_once(struct ksmdev_region *region, struct ksmdev_scan_ctx *ctx)
+/* The first region of @slot that ends after @addr, or NULL.  ksmdev_lock held. */
+static struct ksmdev_region *ksmdev_slot_region_after(struct ksmdev_mm_slot *slot,
+						      unsigned long addr)
 {
-	unsigned long addr = region->start;
-	struct ksmdev_item *item;
-	struct page *page;
+	struct rb_node *n = slot->regions.rb_node;
+	struct ksmdev_region *best = NULL;
 
-	while ((page = ksmdev_region_next_page(region, &addr, &item, ctx))) {
-		ksmdev_global.pages_scanned++;
-		region->area->stats.pages_scanned++;
-		ctx->budget = KSMDEV_MERGE_BATCH;
-		ksmdev_cmp_and_merge(ctx, item, page);
-		put_page(page);
-		cond_resched();
-		if (fatal_signal_pending(current))
-			return -EINTR;
+	/* Regions of one mm never overlap: ends are ordered as starts are. */
+	while (n) {
+		struct ksmdev_region *r = rb_entry(n, struct ksmdev_region, node);
+
+		if (r->end > addr) {
+			best = r;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
 	}
-	return 0;
+	return best;
+}
+
+/* The next region of @slot at or after @addr in @domain, or NULL. */
+static struct ksmdev_region *ksmdev_now_next_region(struct ksmdev_mm_slot *slot,
+						    unsigned long addr, u64 domain)
+{
+	struct ksmdev_region *r = ksmdev_slot_region_after(slot, addr);
+
+	while (r && r->area->domain != domain) {
+		struct rb_node *n = rb_next(&r->node);
+
+		r = n ? rb_entry(n, struct ksmdev_region, node) : NULL;
+	}
+	return r;
+}
+
+/*
+ * Fresh pages sit in per-CPU LRU batches with an extra reference, which
+ * a merge refuses.  The caller's CPU is drained every time; all CPUs (a
+ * global mutex and work on every CPU) at most once a second per user.
+ */
+static void ksmdev_now_drain(struct ksmdev_user *user)
+{
+	unsigned long last = READ_ONCE(user->drained_at);
+
+	ksmdev_lru_add_drain();
+	if (time_in_range(jiffies, last, last + HZ) && last)
+		return;
+	WRITE_ONCE(user->drained_at, jiffies ? jiffies : 1);
+	ksmdev_lru_add_drain_all();
+}
+
+/* Drop ksmdev_lock (and the mm in @ctx) for a moment; -EINTR if killed. */
+static int ksmdev_now_yield(struct ksmdev_scan_ctx *ctx, bool wait_mm)
+{
+	struct mm_struct *mm = current->mm;
+
+	ksmdev_ctx_unlock(ctx);
+	mutex_unlock(&ksmdev_lock);
+	if (wait_mm) {
+		/* Our own mmap_lock is busy: wait for it, holding nothing. */
+		if (mmap_read_lock_killable(mm))
+			return -EINTR;
+		mmap_read_unlock(mm);
+	} else {
+		cond_resched();
+	}
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	return mutex_lock_killable(&ksmdev_lock) ? -EINTR : 0;
 }
 
 /**
  * ksmdev_merge_area_now - merge the caller's memory in an area, now
  * @area: the area (KSM_MERGE_NOW); the caller is its user
+ * @slot: the caller's mm slot, referenced by the caller (stays valid)
  *
- * Only the caller's own memory is looked at: the area's regions of the
- * caller's mm first, then the caller's regions on its other areas of the
- * same domain.  Its pages merge into KSM pages that already exist in the
- * domain and with each other, never with another process's pages, which
- * are not even read (ctx.only_mm): a tenant must not be able to pull
- * another's memory into a merge by asking, and the pass costs only what
- * the caller registered.  The scanner later merges the new candidates
- * with the rest of the domain.  Smart-scan back-off and the volatility
- * gate do not apply: the caller says its memory is stable now.  Works
- * whether the scanner runs or not.
+ * Only the caller's own memory is looked at: its regions (on this area and
+ * its other areas of the same domain), in address order.  Its pages merge
+ * into KSM pages that already exist in the domain and with each other,
+ * never with another process's pages, which are not even read
+ * (ctx.only_mm): a tenant must not be able to pull another's memory into a
+ * merge by asking, and the pass costs only what the caller registered.
+ * The scanner later merges the new candidates with the rest of the
+ * domain.  Smart-scan back-off and the volatility gate do not apply: the
+ * caller says its memory is stable now.  Works whether the scanner runs
+ * or not.
+ *
+ * ksmdev_lock is dropped every KSMDEV_BATCH_LOCK pages, so that however
+ * much the caller registered, nobody waits longer than one batch; the
+ * pass goes on from the address it reached (regions may come and go
+ * meanwhile).  It never waits for its own mmap_lock with ksmdev_lock
+ * held, and it ends at a fatal signal.
  *
  * Return: how many more of the area's pages are merged than before (>= 0),
  * or -EINTR if the caller was killed.
  */
-long ksmdev_merge_area_now(struct ksmdev_area *area)
+long ksmdev_merge_area_now(struct ksmdev_area *area, struct ksmdev_mm_slot *slot)
 {
 	struct mm_struct *mm = current->mm;
 	struct ksmdev_scan_ctx ctx = { .sync = true, .only_mm = mm };
-	unsigned long before;
-	struct ksmdev_region *r;
-	int err = 0;
+	unsigned long addr = 0, before;
+	unsigned int locked = 0;
+	long err = 0;
 
-	if (!mm)
-		return -EINVAL;
-	/* Fresh pages sit in per-CPU LRU batches with an extra reference. */
-	ksmdev_lru_add_drain_all();
+	ksmdev_now_drain(area->user);
 	if (mutex_lock_killable(&ksmdev_lock))
 		return -EINTR;
 	before = area->stats.pages_merged;
-	list_for_each_entry(r, &area->regions, area_link) {
-		if (r->slot->mn.mm != mm)
-			continue;
-		err = ksmdev_scan_region_once(r, &ctx);
-		if (err)
-			goto out;
+	for (;;) {
+		struct ksmdev_region *r = ksmdev_now_next_region(slot, addr, area->domain);
+		struct ksmdev_item *item;
+		struct page *page;
+
+		if (!r)
+			break;
+		addr = max(addr, r->start);
+		page = ksmdev_region_next_page(r, &addr, &item, &ctx);
+		if (!page) {
+			if (ctx.busy) {
+				ctx.busy = false;
+				err = ksmdev_now_yield(&ctx, true);
+				if (err)
+					return err;
+			}
+			continue;	/* @addr is past what was looked at */
+		}
+		ksmdev_global.pages_scanned++;
+		r->area->stats.pages_scanned++;
+		ctx.budget = KSMDEV_MERGE_BATCH;
+		ctx.extra = 0;
+		ksmdev_cmp_and_merge(&ctx, item, page);
+		put_page(page);
+		locked += 1 + ctx.extra;
+		if (locked >= KSMDEV_BATCH_LOCK || fatal_signal_pending(current)) {
+			locked = 0;
+			err = ksmdev_now_yield(&ctx, false);
+			if (err)
+				return err;
+		}
 	}
-	list_for_each_entry(r, &ksmdev_scan_list, scan_link) {
-		if (r->area == area || r->area->domain != area->domain || r->slot->mn.mm != mm)
-			continue;
-		err = ksmdev_scan_region_once(r, &ctx);
-		if (err)
-			goto out;
-	}
-out:
 	ksmdev_ctx_unlock(&ctx);
-	if (!err)
-		err = area->stats.pages_merged > before ?
-		      area->stats.pages_merged - before : 0;
+	err = area->stats.pages_merged > before ? area->stats.pages_merged - before : 0;
 	mutex_unlock(&ksmdev_lock);
 	return err;
 }

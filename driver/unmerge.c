@@ -287,6 +287,6 @@ int ksmdev_unmerge_range(struct ksmdev_region *region)
 	}
 	mmap_read_unlock(mm);
 	WRITE_ONCE(ksmdev_unmerge_task, NULL);
-	mmput(mm);
+	mmput_async(mm);
 	return err;
 }
