@@ -336,6 +336,7 @@ struct ksmdev_scan_ctx {
 	unsigned int budget;	/* pages a batch may take beyond the current one */
 	unsigned int extra;	/* pages the last batch took beyond it */
 	bool busy;		/* the region's mmap_lock was busy: not scanned */
+	unsigned int visited;	/* regions passed without a page */
 };
 void ksmdev_ctx_unlock(struct ksmdev_scan_ctx *ctx);
 void ksmdev_cmp_and_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,

@@ -172,7 +172,11 @@ static struct ksmdev_region *ksmdev_scan_next_region(struct ksmdev_region *regio
 	return list_next_entry(region, scan_link);
 }
 
-/* Next page to look at (mm locked in @ctx), or NULL at the end of a pass. */
+/*
+ * Next page to look at (mm locked in @ctx), or NULL at the end of a pass,
+ * or when KSMDEV_BATCH_LOCK regions were passed without a page
+ * (ctx->visited says so).
+ */
 static struct page *ksmdev_scan_next_page(struct ksmdev_item **itemp, struct ksmdev_scan_ctx *ctx)
 {
 	for (;;) {
@@ -204,6 +208,13 @@ static struct page *ksmdev_scan_next_page(struct ksmdev_item **itemp, struct ksm
 		ksmdev_cursor.region = ksmdev_scan_next_region(region);
 		if (ksmdev_cursor.region)
 			ksmdev_cursor.addr = ksmdev_cursor.region->start;
+		/*
+		 * Regions with nothing mapped cost a visit each: they count
+		 * against the batch, so a flood of empty regions cannot keep
+		 * ksmdev_lock held for a whole pass.
+		 */
+		if (++ctx->visited >= KSMDEV_BATCH_LOCK)
+			return NULL;
 		cond_resched();
 	}
 }
@@ -214,10 +225,11 @@ static bool ksmdev_should_run(void)
 }
 
 /*
- * One batch: look at up to @budget pages, stopping at the end of a pass,
- * or as soon as the scanner is told to stop (a batch can be a whole pass
- * long: stopping does not wait for it).
- * Return: the number of pages looked at.
+ * One batch: look at up to @budget pages (a region passed with nothing
+ * mapped counts as one), stopping at the end of a pass, or as soon as the
+ * scanner is told to stop (a batch can be a whole pass long: stopping
+ * does not wait for it).
+ * Return: the number of pages looked at and empty regions passed.
  */
 static unsigned int ksmdev_scan_batch(unsigned int budget)
 {
@@ -227,10 +239,22 @@ static unsigned int ksmdev_scan_batch(unsigned int budget)
 	mutex_lock(&ksmdev_lock);
 	while (done < budget && !kthread_should_stop() && ksmdev_should_run()) {
 		struct ksmdev_item *item;
-		struct page *page = ksmdev_scan_next_page(&item, &ctx);
+		struct page *page;
 
-		if (!page)
+		ctx.visited = 0;
+		page = ksmdev_scan_next_page(&item, &ctx);
+		if (!page && ctx.visited < KSMDEV_BATCH_LOCK)
 			break;
+		if (!page) {
+			/* Empty regions: a page's worth each, then a lock break. */
+			done += ctx.visited;
+			locked = 0;
+			ksmdev_ctx_unlock(&ctx);
+			mutex_unlock(&ksmdev_lock);
+			cond_resched();
+			mutex_lock(&ksmdev_lock);
+			continue;
+		}
 		ksmdev_global.pages_scanned++;
 		item->region->area->stats.pages_scanned++;
 		ctx.budget = budget - done - 1;
@@ -531,13 +555,15 @@ long ksmdev_merge_area_now(struct ksmdev_area *area, struct ksmdev_mm_slot *slot
 		addr = max(addr, r->start);
 		page = ksmdev_region_next_page(r, &addr, &item, &ctx);
 		if (!page) {
-			if (ctx.busy) {
+			/* @addr is past the region; an empty one costs a visit. */
+			if (ctx.busy || ++locked >= KSMDEV_BATCH_LOCK) {
+				err = ksmdev_now_yield(&ctx, ctx.busy);
 				ctx.busy = false;
-				err = ksmdev_now_yield(&ctx, true);
+				locked = 0;
 				if (err)
 					return err;
 			}
-			continue;	/* @addr is past what was looked at */
+			continue;
 		}
 		ksmdev_global.pages_scanned++;
 		r->area->stats.pages_scanned++;
