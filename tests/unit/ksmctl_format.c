@@ -248,6 +248,10 @@ static struct ksmctl_status sample_status(void)
 	s.stats.last_scan_ms = 1234;
 	s.stats.scanner_cpu_permille = 57;
 	s.stats.zero_pages = 0;
+	s.stats.kernel_pages = 1;
+	s.stats.max_user_pages = 2;
+	s.stats.user_refusals = 3;
+	s.stats.charge_refusals = 5;
 	s.page_size = 4096;
 	s.bytes_saved = 9 * 4096;
 	s.have_autotune = 1;
@@ -437,7 +441,8 @@ static void status_json(void **state)
 		"\"pages_merged\":10,\"full_scans\":3,\"pages_scanned\":45,\"regions\":1,"
 		"\"page_size\":4096,\"bytes_saved\":36864,\"pages_skipped\":11,\"zero_pages\":0,"
 		"\"last_scan_ms\":1234,\"scanner_cpu_permille\":57,\"max_kernel_pages\":4,"
-		"\"cap_refusals\":7,\"cap_used_percent\":25.00}\n");
+		"\"cap_refusals\":7,\"cap_used_percent\":25.00,\"kernel_pages\":1,"
+		"\"max_user_pages\":2,\"user_refusals\":3,\"charge_refusals\":5}\n");
 	free(out);
 	s.autotune.flags = 0;
 	s.use_zero_pages = 1;
@@ -452,7 +457,8 @@ static void status_json(void **state)
 			"\"domain_policy\":null,\"pages_shared\":1,");
 	assert_contains(out, "\"pages_skipped\":null,\"zero_pages\":null,\"last_scan_ms\":null,"
 			"\"scanner_cpu_permille\":null,\"max_kernel_pages\":null,\"cap_refusals\":null,"
-			"\"cap_used_percent\":null}\n");
+			"\"cap_used_percent\":null,\"kernel_pages\":null,\"max_user_pages\":null,"
+			"\"user_refusals\":null,\"charge_refusals\":null}\n");
 	free(out);
 }
 
@@ -595,7 +601,7 @@ static void status_prometheus(void **state)
 
 	(void)state;
 	CAPTURE(out, ksmctl_print_status_prometheus(f, &s));
-	assert_int_equal(check_exposition(out), 25);
+	assert_int_equal(check_exposition(out), 29);
 	assert_contains(out, "# TYPE ksmdev_pages_shared gauge\nksmdev_pages_shared 1\n");
 	assert_contains(out, "# TYPE ksmdev_pages_sharing gauge\nksmdev_pages_sharing 9\n");
 	assert_contains(out, "# TYPE ksmdev_full_scans_total counter\nksmdev_full_scans_total 3\n");
@@ -625,7 +631,7 @@ static void status_prometheus(void **state)
 	s.autotune.target_scan_ms = 100000;
 	s.autotune.max_cpu_permille = 1000;
 	CAPTURE(out, ksmctl_print_status_prometheus(f, &s));
-	assert_int_equal(check_exposition(out), 25);
+	assert_int_equal(check_exposition(out), 29);
 	assert_contains(out, "ksmdev_autotune_enabled 0\n");
 	assert_contains(out, "ksmdev_autotune_target_scan_seconds 100.000\n");
 	assert_contains(out, "ksmdev_autotune_max_cpu_ratio 1.000\n");
@@ -678,6 +684,7 @@ static void status_orders_kept(void **state)
 		"scanner CPU:     5.7% (recent batches)\n"
 		"memory saved:    36.0 KiB (36864 bytes, 9 pages of 4096 bytes)\n"
 		"KSM page cap:    1 of 4 max_kernel_pages (25.0%), 7 merges refused at the cap\n"
+		"per-user cap:    2 KSM pages per user, 3 merges refused at it, 5 by memory cgroups\n"
 		"domain policy:   1 (each user its own domain; numbered ones for group members and CAP_SYS_ADMIN)\n");
 	free(out);
 
@@ -717,7 +724,11 @@ static void status_orders_kept(void **state)
 		"ksmdev_bytes_saved 36864\n"
 		"ksmdev_page_size_bytes 4096\n"
 		"ksmdev_max_kernel_pages 4\n"
-		"ksmdev_cap_refusals_total 7\n");
+		"ksmdev_cap_refusals_total 7\n"
+		"ksmdev_kernel_pages 1\n"
+		"ksmdev_max_user_pages 2\n"
+		"ksmdev_user_refusals_total 3\n"
+		"ksmdev_charge_refusals_total 5\n");
 	free(samples);
 	free(out);
 }

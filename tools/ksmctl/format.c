@@ -302,10 +302,16 @@ static int autotune_on(const struct ksm_autotune *at)
 	return !!(at->flags & KSM_AUTOTUNE_ON);
 }
 
+/* KSM pages the cap counts: all those held, where the driver says. */
+static uint64_t cap_used(const struct ksm_stats *st)
+{
+	return KSMCTL_STATS_HAVE(st, kernel_pages) ? st->kernel_pages : st->pages_shared;
+}
+
 static double cap_percent(const struct ksm_stats *st)
 {
 	return st->max_kernel_pages ?
-		100.0 * (double)st->pages_shared / (double)st->max_kernel_pages : 0.0;
+		100.0 * (double)cap_used(st) / (double)st->max_kernel_pages : 0.0;
 }
 
 /* A value of struct ksmctl_status: known when @known. */
@@ -340,6 +346,7 @@ static void text_param(FILE *f, const struct field *r, const struct ksmctl_statu
 static void text_policy(FILE *f, const struct field *r, const struct ksmctl_status *s);
 static void text_saved(FILE *f, const struct field *r, const struct ksmctl_status *s);
 static void text_cap(FILE *f, const struct field *r, const struct ksmctl_status *s);
+static void text_user_cap(FILE *f, const struct field *r, const struct ksmctl_status *s);
 
 /* A statistic of struct ksm_stats: JSON key and text label, then the rest. */
 #define STAT(name, lbl, ...) \
@@ -351,7 +358,8 @@ enum {
 	F_SMART_SCAN, F_USE_ZERO_PAGES, F_DOMAIN_POLICY,
 	F_SHARED, F_SHARING, F_UNSHARED, F_VOLATILE, F_MERGED, F_FULL_SCANS, F_SCANNED,
 	F_REGIONS, F_PAGE_SIZE, F_SAVED, F_SKIPPED, F_ZERO, F_LAST_SCAN, F_CPU,
-	F_MAX_KERNEL_PAGES, F_CAP_REFUSALS, F_CAP_PERCENT, NFIELDS
+	F_MAX_KERNEL_PAGES, F_CAP_REFUSALS, F_CAP_PERCENT,
+	F_KERNEL_PAGES, F_MAX_USER_PAGES, F_USER_REFUSALS, F_CHARGE_REFUSALS, NFIELDS
 };
 
 static const struct field fields[NFIELDS] = {
@@ -442,13 +450,25 @@ static const struct field fields[NFIELDS] = {
 		.help = "Merges not done because KSM pages reached max_kernel_pages."),
 	[F_CAP_PERCENT] = { .key = "cap_used_percent", .unit = U_PERCENT,
 		.get = get_max_kernel_pages, .percent = cap_percent },
+	[F_KERNEL_PAGES] = STAT(kernel_pages, "kernel pages:",
+		.note = "KSM pages held, tracked or not", .metric = "ksmdev_kernel_pages",
+		.help = "KSM pages allocated and not yet freed, tracked or not: what max_kernel_pages caps."),
+	[F_MAX_USER_PAGES] = STAT(max_user_pages, "per-user cap:",
+		.metric = "ksmdev_max_user_pages",
+		.help = "Cap on the KSM pages of one user (module parameter max_user_pages).",
+		.text = text_user_cap),
+	[F_USER_REFUSALS] = STAT(user_refusals, NULL, .metric = "ksmdev_user_refusals_total",
+		.help = "Merges not done because a user held max_user_pages KSM pages."),
+	[F_CHARGE_REFUSALS] = STAT(charge_refusals, NULL,
+		.metric = "ksmdev_charge_refusals_total",
+		.help = "Merges not done because a memory cgroup was at its limit."),
 };
 
 static const unsigned char text_order[] = {
 	F_SCANNER, F_AUTOTUNE,
 	F_SHARED, F_SHARING, F_UNSHARED, F_VOLATILE, F_MERGED, F_FULL_SCANS, F_SCANNED,
 	F_SMART_SCAN, F_SKIPPED, F_USE_ZERO_PAGES, F_ZERO, F_REGIONS, F_LAST_SCAN, F_CPU,
-	F_SAVED, F_MAX_KERNEL_PAGES, F_DOMAIN_POLICY,
+	F_SAVED, F_MAX_KERNEL_PAGES, F_MAX_USER_PAGES, F_DOMAIN_POLICY,
 };
 
 static const unsigned char prom_order[] = {
@@ -457,6 +477,7 @@ static const unsigned char prom_order[] = {
 	F_SHARED, F_SHARING, F_UNSHARED, F_VOLATILE, F_MERGED, F_FULL_SCANS, F_SCANNED,
 	F_SKIPPED, F_ZERO, F_LAST_SCAN, F_CPU, F_REGIONS, F_SAVED, F_PAGE_SIZE,
 	F_MAX_KERNEL_PAGES, F_CAP_REFUSALS,
+	F_KERNEL_PAGES, F_MAX_USER_PAGES, F_USER_REFUSALS, F_CHARGE_REFUSALS,
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -578,11 +599,23 @@ static void text_cap(FILE *f, const struct field *r, const struct ksmctl_status 
 		return;
 	}
 	if (st->max_kernel_pages)
-		fprintf(f, "%llu of %llu max_kernel_pages (%.1f%%), ", (ull)st->pages_shared,
+		fprintf(f, "%llu of %llu max_kernel_pages (%.1f%%), ", (ull)cap_used(st),
 			(ull)st->max_kernel_pages, cap_percent(st));
 	else
 		fputs("none, ", f);
 	fprintf(f, "%llu merges refused at the cap", (ull)st->cap_refusals);
+}
+
+static void text_user_cap(FILE *f, const struct field *r, const struct ksmctl_status *s)
+{
+	const struct ksm_stats *st = &s->stats;
+
+	if (!KSMCTL_STATS_HAVE(st, charge_refusals)) {
+		fputs("unknown (the loaded ksmdev module does not report it)", f);
+		return;
+	}
+	fprintf(f, "%llu KSM pages per user, %llu merges refused at it, %llu by memory cgroups",
+		(ull)st->max_user_pages, (ull)st->user_refusals, (ull)st->charge_refusals);
 }
 
 int ksmctl_print_status_text(FILE *f, const struct ksmctl_status *s)
