@@ -223,6 +223,11 @@ if [ $have_conf = 1 ]; then
 			if [ "$got" -lt $((quarter - 1)) ] || [ "$got" -gt $((quarter + 1)) ]; then
 				fail "max_kernel_pages=0 gives '$got', not a quarter of RAM ($quarter pages)"
 			fi ;;
+		max_user_pages:0:*)
+			# 0 stands for a quarter of max_kernel_pages.
+			cap=$(cat /sys/module/ksmdev/parameters/max_kernel_pages)
+			[ "$got" = $((cap / 4)) ] ||
+				fail "max_user_pages=0 gives '$got', not a quarter of max_kernel_pages ($cap)" ;;
 		*) [ "$want" = "$got" ] || fail "parameter $p is '$got' after loading with $p=$want" ;;
 		esac
 	done
