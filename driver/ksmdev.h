@@ -169,6 +169,7 @@ struct ksmdev_item {
 	};
 	struct ksmdev_stable *stable;
 	unsigned int seq;		/* pass in which it entered the table */
+	unsigned long pfn;		/* its frame when it entered the table */
 	u8 state;
 	u8 age;				/* passes seen unique and unchanged */
 	bool hashed;			/* unode is on a bucket */
@@ -284,9 +285,10 @@ extern struct ksmdev_stable *ksmdev_recent;
 extern bool ksmdev_recent_run;
 void ksmdev_item_set_state(struct ksmdev_item *item, enum ksmdev_item_state state);
 void ksmdev_unstable_unhash(struct ksmdev_item *item);
-void ksmdev_unstable_insert(struct ksmdev_item *item);
+void ksmdev_unstable_insert(struct ksmdev_item *item, unsigned long pfn);
 void ksmdev_unstable_reset(void);
-bool ksmdev_unstable_has_candidate(struct ksmdev_item *item);
+bool ksmdev_unstable_has_candidate(struct ksmdev_item *item, unsigned long pfn,
+				   struct mm_struct *only_mm, bool *same);
 struct hlist_head *ksmdev_unstable_bucket(u64 sum, u64 domain);
 struct hlist_head *ksmdev_stable_bucket(u64 sum, u64 domain);
 void ksmdev_stable_resize(void);

@@ -250,6 +250,7 @@ static struct ksmdev_item *ksmdev_unstable_find(struct ksmdev_item *item, struct
 {
 	u64 domain = ksmdev_item_domain(item);
 	struct hlist_head *head = ksmdev_unstable_bucket(item->checksum, domain);
+	unsigned long pfn = page_to_pfn(page);
 	struct ksmdev_item *cand;
 	struct hlist_node *tmp;
 
@@ -259,6 +260,9 @@ static struct ksmdev_item *ksmdev_unstable_find(struct ksmdev_item *item, struct
 		if (cand == item || cand->checksum != item->checksum ||
 		    ksmdev_item_domain(cand) != domain ||
 		    (only_mm && cand->region->slot->mn.mm != only_mm))
+			continue;
+		/* Our own frame, through another mapping: nothing to gain. */
+		if (cand->pfn == pfn)
 			continue;
 		p = ksmdev_item_page(cand);
 		if (p && p != page && PageAnon(p) && !PageKsm(p) &&
@@ -544,7 +548,7 @@ void ksmdev_cmp_and_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
 	struct ksmdev_stable *node;
 	struct ksmdev_item *cand;
 	struct page *cpage;
-	bool changed, busy, skipped = false;
+	bool changed, busy, same, skipped = false;
 	u64 sum;
 
 	lockdep_assert_held(&ksmdev_lock);
@@ -594,7 +598,7 @@ void ksmdev_cmp_and_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
 		return;
 
 	cand = NULL;
-	if (ksmdev_unstable_has_candidate(item)) {
+	if (ksmdev_unstable_has_candidate(item, page_to_pfn(page), ctx->only_mm, &same)) {
 		/* Candidates live in other mms (or ours): unlock first. */
 		ksmdev_ctx_unlock(ctx);
 		cand = ksmdev_unstable_find(item, page, ctx->only_mm, &cpage);
@@ -612,7 +616,17 @@ void ksmdev_cmp_and_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
 		ksmdev_item_set_state(item, KSMDEV_ITEM_VOLATILE);
 		return;
 	}
-	ksmdev_unstable_insert(item);
+	if (same) {
+		/*
+		 * Its frame is a candidate already, through another mapping
+		 * (a page shared through fork by K processes that each
+		 * registered it): one entry per frame keeps the pass O(N·K)
+		 * instead of O(N·K²).  Unique for now, but not in the table.
+		 */
+		ksmdev_item_set_state(item, KSMDEV_ITEM_UNSTABLE);
+	} else {
+		ksmdev_unstable_insert(item, page_to_pfn(page));
+	}
 	if (!skipped)
 		ksmdev_smart_backoff(item);
 }

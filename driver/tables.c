@@ -151,9 +151,11 @@ void ksmdev_unstable_unhash(struct ksmdev_item *item)
 /**
  * ksmdev_unstable_insert - make an item a candidate of this pass
  * @item: the item, under its current checksum; not in the table
+ * @pfn: the frame of its page now
  */
-void ksmdev_unstable_insert(struct ksmdev_item *item)
+void ksmdev_unstable_insert(struct ksmdev_item *item, unsigned long pfn)
 {
+	item->pfn = pfn;
 	hlist_add_head(&item->unode, ksmdev_bucket(&ksmdev_unstable_table, item->checksum,
 						   ksmdev_item_domain(item)));
 	item->hashed = true;
@@ -444,22 +446,36 @@ struct hlist_head *ksmdev_unstable_bucket(u64 sum, u64 domain)
 /**
  * ksmdev_unstable_has_candidate - is there a candidate with an item's checksum?
  * @item: the item, under its current checksum
+ * @pfn: the frame of its page now
+ * @only_mm: look only at candidates of this mm (KSM_MERGE_NOW), or NULL
+ * @same: out: whether a candidate was that very frame (a page shared
+ *        through fork, found through another mapping of it)
  *
- * Return: whether another item of its domain has that checksum in the
- * unstable table.
+ * Return: whether another item of its domain with that checksum, on
+ * another frame, is in the unstable table.
  */
-bool ksmdev_unstable_has_candidate(struct ksmdev_item *item)
+bool ksmdev_unstable_has_candidate(struct ksmdev_item *item, unsigned long pfn,
+				   struct mm_struct *only_mm, bool *same)
 {
-	struct ksmdev_item *cand;
-
 	u64 domain = ksmdev_item_domain(item);
+	struct ksmdev_item *cand;
+	bool other = false;
 
+	*same = false;
 	hlist_for_each_entry(cand, ksmdev_bucket(&ksmdev_unstable_table, item->checksum, domain),
-			     unode)
-		if (cand != item && cand->checksum == item->checksum &&
-		    ksmdev_item_domain(cand) == domain)
-			return true;
-	return false;
+			     unode) {
+		if (cand == item || cand->checksum != item->checksum ||
+		    ksmdev_item_domain(cand) != domain ||
+		    (only_mm && cand->region->slot->mn.mm != only_mm))
+			continue;
+		if (cand->pfn == pfn)
+			*same = true;
+		else
+			other = true;
+		if (other && *same)
+			break;
+	}
+	return other;
 }
 
 /**

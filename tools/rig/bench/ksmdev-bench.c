@@ -16,12 +16,16 @@
  *   W1, W5 and W6 run five rounds, alternating which system goes first;
  *   the table shows the medians.
  *   W7 synchronous merge (ksmdev only): W1's memory by KSM_MERGE_NOW.
+ *   W8 fork-shared pass (ksmdev only): 1024 unique pages shared through
+ *      fork by K = 16 and K = 64 children that each registered them;
+ *      seconds per full pass, and their ratio (4 is linear in K).
  *   Smart scanning before/after (full mode): ksmdev's W3 and W4 again with
  *   smart_scan=1 (it is off by default).
  *
- * Usage: ksmdev-bench [all|quick|w1].  quick leaves out W3 and the
+ * Usage: ksmdev-bench [all|quick|w1|w8].  quick leaves out W3 and the
  * smart-scanning runs and shortens W4; w1 runs only the W1/W5/W6 rounds
- * and prints the W1 medians and their ratio (for work on the merge path).
+ * and prints the W1 medians and their ratio (for work on the merge path);
+ * w8 only the fork-shared passes.
  *
  * Output: a table on stdout, one "BENCHJSON {...}" line with every figure,
  * and "W4SERIES system t saved" lines for the plot.  Pages are 4 KiB, THP
@@ -544,6 +548,81 @@ static double run_w7(void)
 	return t;
 }
 
+/* ------------------------------------------------------------ W8 */
+
+#define W8_PAGES	1024
+#define W8_PASSES	3
+
+/* Seconds per full pass once @n passes more than @from are done. */
+static double w8_time_passes(unsigned long from, unsigned long n)
+{
+	double t0 = now(), deadline = t0 + 600;
+
+	while (snap(DEV).full_scans < from + n) {
+		if (now() > deadline)
+			die("W8: the scanner did not finish %lu passes in 600 s", n);
+		usleep(1000);
+	}
+	return (now() - t0) / n;
+}
+
+/*
+ * W8 fork-shared pass: W8_PAGES unique pages written by the parent, then
+ * shared through fork by @k children, each of which registers the range
+ * on an area of its own (what the shim does after every fork) and waits.
+ * The scanner, at full speed, then passes over K regions that all map the
+ * same frames; the seconds of one pass (the mean of W8_PASSES, after a
+ * first pass that makes the tracking) are returned.
+ */
+static double run_w8(int k)
+{
+	const size_t len = W8_PAGES * PAGE;
+	struct region r = region_map(len);
+	int ready[2], go[2];
+	pid_t pid[64];
+	unsigned long base;
+	double t;
+	char c;
+
+	if (k > 64)
+		die("W8: at most 64 children");
+	for (size_t i = 0; i < len / sizeof(unsigned long long); i++)
+		((unsigned long long *)r.p)[i] = rnd();
+	if (pipe(ready) || pipe(go))
+		die("pipe: %s", strerror(errno));
+	for (int i = 0; i < k; i++) {
+		pid[i] = fork();
+		if (pid[i] < 0)
+			die("fork: %s", strerror(errno));
+		if (!pid[i]) {
+			close(go[1]);
+			region_enable(DEV, &r);
+			if (write(ready[1], "r", 1) != 1)
+				_exit(1);
+			(void)!read(go[0], &c, 1);	/* until the parent closes it */
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	for (int i = 0; i < k; i++)
+		if (read(ready[0], &c, 1) != 1)
+			die("W8: a child did not register");
+	base = snap(DEV).full_scans;
+	scanner(DEV, 1U << 20, 0, 1);
+	w8_time_passes(base, 1);
+	t = w8_time_passes(base + 1, W8_PASSES);
+	scanner(DEV, 0, 0, 0);
+	close(go[1]);
+	for (int i = 0; i < k; i++)
+		waitpid(pid[i], NULL, 0);
+	close(ready[0]);
+	close(ready[1]);
+	munmap(r.p, len);
+	cleanup(DEV);
+	fprintf(stderr, "  W8 K=%d: %.4f s per pass\n", k, t);
+	return t;
+}
+
 static void set_smart_scan(int on)
 {
 	FILE *f = fopen("/sys/module/ksmdev/parameters/smart_scan", "w");
@@ -559,7 +638,7 @@ int main(int argc, char **argv)
 	struct w1 w1[2], w1_rounds[W1_REPS][2];
 	struct w3 w3[2], w3_smart = { 0 };
 	struct w4 w4[2], w4_smart = { 0 };
-	double w7 = 0;
+	double w7 = 0, w8[2];
 	const unsigned int rate_pages = 2000, rate_sleep_ms = 20;
 	const char *only = argc > 1 ? argv[1] : "all";
 	int quick = !strcmp(only, "quick");
@@ -568,6 +647,16 @@ int main(int argc, char **argv)
 
 	if (quick)
 		w4_seconds = 6;
+	if (!strcmp(only, "w8")) {
+		dev_fd = ksmdev_open(NULL);
+		if (dev_fd < 0)
+			die("/dev/ksm: %s", ksmdev_strerror(dev_fd));
+		w8[0] = run_w8(16);
+		w8[1] = run_w8(64);
+		printf("W8 fork-shared pass: K=16 %.4f s, K=64 %.4f s, ratio %.2f (target <= 5)\n",
+		       w8[0], w8[1], w8[1] / w8[0]);
+		return 0;
+	}
 	dev_fd = ksmdev_open(NULL);
 	if (dev_fd < 0)
 		die("/dev/ksm: %s", ksmdev_strerror(dev_fd));
@@ -617,6 +706,9 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "W7 ksmdev...\n");
 	w7 = run_w7();
+	fprintf(stderr, "W8 ksmdev...\n");
+	w8[0] = run_w8(16);
+	w8[1] = run_w8(64);
 	if (!quick) {
 		/* Smart scanning (off by default) on, for before/after. */
 		FILE *devnull = fopen("/dev/null", "w");
@@ -656,6 +748,8 @@ int main(int argc, char **argv)
 
 	printf("%-44s %12.3f %12.3f %8.2fx %s\n", "W7 merge 100 MiB: scanner W1 vs KSM_MERGE_NOW, s",
 	       w1[DEV].seconds, w7, w7 / w1[DEV].seconds, "(ksmdev only)");
+	printf("%-44s %12.4f %12.4f %8.2fx %s\n", "W8 fork-shared pass K=16 vs K=64, s",
+	       w8[0], w8[1], w8[1] / w8[0], "<= 5x (ksmdev only)");
 	if (!quick) {
 		printf("\nsmart scanning, ksmdev            off          on      on/off\n");
 		printf("%-32s %10.3f %11.3f %10.2fx\n", "W3 CPU s per GiB unique",
@@ -673,13 +767,14 @@ int main(int argc, char **argv)
 	       "\"w4_final_saved\":[%.0f,%.0f],\"w4_cpu\":[%.3f,%.3f],"
 	       "\"w5_seconds\":[%.4f,%.4f],\"w6_seconds\":[%.4f,%.4f],"
 	       "\"w7_merge_now_seconds\":%.4f,\"w3_cpu_per_gib_smart\":%.4f,"
-	       "\"w4_mean_saved_smart\":%.0f,\"w4_cpu_smart\":%.3f}\n",
+	       "\"w4_mean_saved_smart\":%.0f,\"w4_cpu_smart\":%.3f,"
+	       "\"w8_fork_pass_seconds\":[%.4f,%.4f]}\n",
 	       kernel, quick, w1[KSM].mibs, w1[DEV].mibs, w1[KSM].seconds, w1[DEV].seconds,
 	       w1[KSM].scans, w1[DEV].scans,
 	       quick ? 0 : w3[KSM].cpu_per_gib, quick ? 0 : w3[DEV].cpu_per_gib,
 	       w4[KSM].mean_saved, w4[DEV].mean_saved, w4[KSM].final_saved, w4[DEV].final_saved,
 	       w4[KSM].cpu, w4[DEV].cpu, w1[KSM].cow_seconds, w1[DEV].cow_seconds,
 	       w1[KSM].unmerge_seconds, w1[DEV].unmerge_seconds,
-	       w7, w3_smart.cpu_per_gib, w4_smart.mean_saved, w4_smart.cpu);
+	       w7, w3_smart.cpu_per_gib, w4_smart.mean_saved, w4_smart.cpu, w8[0], w8[1]);
 	return 0;
 }

@@ -5,8 +5,9 @@
 # (in-kernel KSM and ksmdev one after the other, same boot), keep the
 # table, a JSON file and the W4 series, and plot W4 (gnuplot) to PNG.
 #
-# Usage: tools/rig/bench/run.sh [quick|w1]   (KSMDEV_KERNELS selects kernels;
-#        w1: only the W1/W5/W6 rounds, printed, no table or plot)
+# Usage: tools/rig/bench/run.sh [quick|w1|w8]   (KSMDEV_KERNELS selects
+#        kernels; w1: only the W1/W5/W6 rounds, w8: only the fork-shared
+#        passes, printed, no table or plot)
 
 set -eu
 top=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -20,7 +21,7 @@ for s in ${KSMDEV_KERNELS:-6.1 6.12}; do
 	"$top/tools/rig/vm/run.sh" --kernel "$s" --mode bench --mem 2048 \
 		--timeout 3000 --env "ktest_bench=$mode" | tee "$log.raw"
 	grep -v '^\[' "$log.raw" >"$log" || true
-	[ "$mode" = w1 ] && continue
+	case $mode in w1|w8) continue ;; esac
 	sed -n 's/^BENCHJSON //p' "$log" >"$out/bench-$s.json"
 	[ -s "$out/bench-$s.json" ] || { echo "bench: no result for $s" >&2; exit 1; }
 	awk '$1 == "W4SERIES" { print $2, $3, $4 }' "$log" >"$out/w4-$s.dat"
