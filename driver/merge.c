@@ -285,6 +285,41 @@ static struct ksmdev_item *ksmdev_unstable_find(struct ksmdev_item *item, struct
 	return NULL;
 }
 
+/* Are @page and the candidate's *@cpage subpages of one huge page? */
+static bool ksmdev_pair_in_one_folio(struct page *page, struct page **cpage)
+{
+	return PageTransCompound(page) && page_folio(page) == page_folio(*cpage);
+}
+
+/*
+ * The two pages of a pair in one huge page: the reference to the second
+ * would keep the first from splitting (a split wants one pin), so drop
+ * it, split the huge page, and take the candidate's page again.
+ * Return: the candidate, its page in *@cpage, or NULL (nothing to merge).
+ */
+static struct ksmdev_item *ksmdev_pair_split(struct ksmdev_item *item, struct page *page,
+					     struct ksmdev_item *cand, struct page **cpage)
+{
+	struct page *p;
+
+	put_page(*cpage);
+	*cpage = NULL;
+	if (!trylock_page(page))
+		return NULL;
+	if (PageTransCompound(page))
+		ksmdev_split_huge_page(page);
+	unlock_page(page);
+	p = ksmdev_item_page(cand);
+	if (!p || p == page || !PageAnon(p) || PageKsm(p) || PageTransCompound(p) ||
+	    !ksmdev_pages_identical(page, p)) {
+		if (p)
+			put_page(p);
+		return NULL;
+	}
+	*cpage = p;
+	return cand;
+}
+
 /*
  * Smart scanning: a page seen unique and unchanged in consecutive passes
  * is not read for a growing number of passes (1, 2, 4, then 8 at most):
@@ -602,6 +637,8 @@ void ksmdev_cmp_and_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
 		/* Candidates live in other mms (or ours): unlock first. */
 		ksmdev_ctx_unlock(ctx);
 		cand = ksmdev_unstable_find(item, page, ctx->only_mm, &cpage);
+		if (cand && ksmdev_pair_in_one_folio(page, &cpage))
+			cand = ksmdev_pair_split(item, page, cand, &cpage);
 	}
 	if (cand) {
 		ksmdev_merge_pair(item, page, cand, cpage);
