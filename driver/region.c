@@ -333,6 +333,9 @@ void ksmdev_region_destroy(struct ksmdev_region *region)
 	ksmdev_user_del_region(area->user);
 	kfree(region);
 	ksmdev_slot_put(slot);
+	/* No pass comes to notice freed KSM pages without regions: now. */
+	if (!ksmdev_global.regions)
+		ksmdev_orphans_reap(false);
 }
 
 /**
