@@ -21,6 +21,7 @@
 #include <linux/swap.h>
 #include <linux/kobject.h>
 #include <linux/memcontrol.h>
+#include <linux/mman.h>
 #include <asm/tlbflush.h>
 #include "compat.h"
 
@@ -38,6 +39,10 @@ static void (*ksmdev_mn_end_fn)(struct mmu_notifier_range *range, bool only_end)
 #endif
 static void (*ksmdev_lru_add_drain_all_fn)(void);
 static void (*ksmdev_lru_add_drain_fn)(void);
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+static int (*ksmdev_do_madvise_fn)(struct mm_struct *mm, unsigned long start,
+				   size_t len, int behavior);
+#endif
 static void (*ksmdev_folio_add_lru_vma_fn)(struct folio *folio,
 					   struct vm_area_struct *vma);
 static void (*ksmdev_flush_tlb_mm_range_fn)(struct mm_struct *mm, unsigned long start,
@@ -108,6 +113,9 @@ static const struct ksmdev_symbol ksmdev_symbols[] = {
 	KSMDEV_FN("__mmu_notifier_invalidate_range_end", ksmdev_mn_end_fn),
 	KSMDEV_FN("lru_add_drain_all", ksmdev_lru_add_drain_all_fn),
 	KSMDEV_FN("lru_add_drain", ksmdev_lru_add_drain_fn),
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	KSMDEV_FN("do_madvise", ksmdev_do_madvise_fn),
+#endif
 	KSMDEV_FN(KSMDEV_ADD_RMAP_NAME, ksmdev_add_file_rmap_fn),
 	KSMDEV_FN(KSMDEV_REMOVE_RMAP_NAME, ksmdev_remove_rmap_fn),
 	KSMDEV_FN(KSMDEV_SPLIT_NAME, ksmdev_split_fn),
@@ -322,6 +330,15 @@ void ksmdev_lru_add_drain_all(void)
 void ksmdev_lru_add_drain(void)
 {
 	ksmdev_lru_add_drain_fn();
+}
+
+int ksmdev_madvise_nohugepage(struct mm_struct *mm, unsigned long start, unsigned long len)
+{
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	return ksmdev_do_madvise_fn(mm, start, len, MADV_NOHUGEPAGE);
+#else
+	return 0;
+#endif
 }
 
 void ksmdev_mm_counter_add(struct mm_struct *mm, int member, long value)

@@ -100,6 +100,11 @@ int ksmdev_split_huge_page(struct page *page);
 void ksmdev_lru_add_drain_all(void);
 /* This CPU's LRU batches only. */
 void ksmdev_lru_add_drain(void);
+/*
+ * madvise(MADV_NOHUGEPAGE) on [start, start + len) of @mm (referenced, its
+ * mmap_lock not held: it is taken for write); 0 without THP.
+ */
+int ksmdev_madvise_nohugepage(struct mm_struct *mm, unsigned long start, unsigned long len);
 void ksmdev_mm_counter_add(struct mm_struct *mm, int member, long value);
 
 /*

@@ -29,22 +29,15 @@
 #include <linux/mmap_lock.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include "ksmdev.h"
+#include "compat.h"
 
 static struct kmem_cache *ksmdev_item_cache;
 
-/**
- * ksmdev_vma_mergeable - may pages of @vma be merged?
- * @vma: a VMA of a registered region
- *
- * Private anonymous memory only: file-backed, shared, hugetlb, I/O and PFN
- * mappings, mlocked memory and userfaultfd-armed ranges are skipped (never
- * an error, never merged).
- *
- * Return: true if the scanner may merge pages of @vma.
- */
-bool ksmdev_vma_mergeable(struct vm_area_struct *vma)
+/* Private anonymous memory, not locked, not armed by userfaultfd. */
+static bool ksmdev_vma_private_anon(struct vm_area_struct *vma)
 {
 	if (!vma_is_anonymous(vma) || vma->vm_file)
 		return false;
@@ -56,7 +49,189 @@ bool ksmdev_vma_mergeable(struct vm_area_struct *vma)
 	if (vma->vm_flags & VM_UFFD_WP)
 		return false;
 #endif
-	return vma->anon_vma != NULL;
+	return true;
+}
+
+/*
+ * May khugepaged or MADV_COLLAPSE collapse @vma?  Both recheck this under
+ * the mmap_lock held for write before they isolate pages.
+ */
+static bool ksmdev_vma_may_collapse(struct vm_area_struct *vma)
+{
+	return IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) && !(vma->vm_flags & VM_NOHUGEPAGE);
+}
+
+/**
+ * ksmdev_vma_mergeable - may pages of @vma be merged?
+ * @vma: a VMA of a registered region
+ *
+ * Private anonymous memory only: file-backed, shared, hugetlb, I/O and PFN
+ * mappings, mlocked memory and userfaultfd-armed ranges are skipped (never
+ * an error, never merged).  Where transparent huge pages exist, only in a
+ * VMA marked VM_NOHUGEPAGE (see ksmdev_vma_needs_nohuge()).
+ *
+ * Return: true if the scanner may merge pages of @vma.
+ */
+bool ksmdev_vma_mergeable(struct vm_area_struct *vma)
+{
+	return ksmdev_vma_private_anon(vma) && !ksmdev_vma_may_collapse(vma) &&
+	       vma->anon_vma != NULL;
+}
+
+/**
+ * ksmdev_vma_needs_nohuge - would @vma be mergeable, were it VM_NOHUGEPAGE?
+ * @vma: a VMA of a registered region
+ *
+ * Return: true if marking it (ksmdev_want_nohuge()) would let it merge.
+ */
+bool ksmdev_vma_needs_nohuge(struct vm_area_struct *vma)
+{
+	return ksmdev_vma_private_anon(vma) && ksmdev_vma_may_collapse(vma);
+}
+
+/* ------------------------------------------------------------ no collapse */
+
+/*
+ * A merged page is not anonymous.  khugepaged and MADV_COLLAPSE check a
+ * PMD range under mmap_read_lock, drop it, and isolate its pages under
+ * the write lock, asserting that each is anonymous: a page merged in
+ * between trips VM_BUG_ON_PAGE(!PageAnon) on a DEBUG_VM kernel
+ * (production kernels back out), and a collapse would copy merged pages
+ * back into a huge page anyway.  Both re-check VM_NOHUGEPAGE under the
+ * write lock, so pages merge only in VMAs so marked: registering a range
+ * marks its private anonymous VMAs (MADV_NOHUGEPAGE, as the caller could
+ * have), and a VMA of a region found without the mark (mapped into the
+ * region later, or given MADV_HUGEPAGE since) is not merged; its slot is
+ * queued here, and a work item marks the slot's regions again, outside
+ * ksmdev_lock: marking takes the mm's mmap_lock for write.
+ *
+ * Locking: ksmdev_nohuge_lock (spinlock, innermost) protects the queue and
+ * every slot's nohuge_link and on_nohuge_list.
+ */
+static DEFINE_SPINLOCK(ksmdev_nohuge_lock);
+static LIST_HEAD(ksmdev_nohuge_slots);
+static void ksmdev_nohuge_work_fn(struct work_struct *work);
+static DECLARE_WORK(ksmdev_nohuge_work, ksmdev_nohuge_work_fn);
+
+#define KSMDEV_NOHUGE_RANGES	16
+
+/**
+ * ksmdev_mark_nohuge - mark the private anonymous VMAs of a range VM_NOHUGEPAGE
+ * @mm: the mm, with a reference; neither ksmdev_lock nor its mmap_lock held
+ * @start: first address
+ * @end: end address
+ */
+void ksmdev_mark_nohuge(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	unsigned long r[KSMDEV_NOHUGE_RANGES][2], addr = start;
+
+	lockdep_assert_not_held(&ksmdev_lock);
+	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+		return;
+	while (addr < end) {
+		struct vm_area_struct *vma;
+		int i, n = 0;
+
+		mmap_read_lock(mm);
+		for (vma = find_vma(mm, addr); vma && vma->vm_start < end;
+		     vma = find_vma(mm, addr)) {
+			if (n == KSMDEV_NOHUGE_RANGES)
+				break;
+			if (ksmdev_vma_needs_nohuge(vma)) {
+				r[n][0] = max(addr, vma->vm_start);
+				r[n][1] = min(end, vma->vm_end);
+				n++;
+			}
+			addr = vma->vm_end;
+		}
+		if (!vma || vma->vm_start >= end)
+			addr = end;
+		mmap_read_unlock(mm);
+		for (i = 0; i < n; i++)
+			ksmdev_madvise_nohugepage(mm, r[i][0], r[i][1] - r[i][0]);
+		cond_resched();
+	}
+}
+
+/**
+ * ksmdev_want_nohuge - have the regions of a slot marked VM_NOHUGEPAGE again
+ * @slot: the slot; ksmdev_lock held
+ */
+void ksmdev_want_nohuge(struct ksmdev_mm_slot *slot)
+{
+	lockdep_assert_held(&ksmdev_lock);
+	spin_lock(&ksmdev_nohuge_lock);
+	if (!slot->on_nohuge_list) {
+		list_add_tail(&slot->nohuge_link, &ksmdev_nohuge_slots);
+		slot->on_nohuge_list = true;
+	}
+	spin_unlock(&ksmdev_nohuge_lock);
+	schedule_work(&ksmdev_nohuge_work);
+}
+
+/**
+ * ksmdev_nohuge_forget - take a slot being freed off the queue
+ * @slot: the slot
+ */
+void ksmdev_nohuge_forget(struct ksmdev_mm_slot *slot)
+{
+	spin_lock(&ksmdev_nohuge_lock);
+	if (slot->on_nohuge_list)
+		list_del(&slot->nohuge_link);
+	slot->on_nohuge_list = false;
+	spin_unlock(&ksmdev_nohuge_lock);
+}
+
+static void ksmdev_nohuge_work_fn(struct work_struct *work)
+{
+	for (;;) {
+		unsigned long r[KSMDEV_NOHUGE_RANGES][2];
+		struct ksmdev_mm_slot *slot;
+		struct mm_struct *mm;
+		struct rb_node *node;
+		int i, n = 0;
+
+		mutex_lock(&ksmdev_lock);
+		spin_lock(&ksmdev_nohuge_lock);
+		slot = list_first_entry_or_null(&ksmdev_nohuge_slots, struct ksmdev_mm_slot,
+						nohuge_link);
+		if (slot) {
+			list_del(&slot->nohuge_link);
+			slot->on_nohuge_list = false;
+		}
+		spin_unlock(&ksmdev_nohuge_lock);
+		if (!slot) {
+			mutex_unlock(&ksmdev_lock);
+			return;
+		}
+		/* A slot with regions is not freed while ksmdev_lock is held. */
+		mm = slot->mn.mm;
+		if (!slot->nr_regions || slot->dead || !mmget_not_zero(mm)) {
+			mutex_unlock(&ksmdev_lock);
+			continue;
+		}
+		for (node = rb_first(&slot->regions); node && n < KSMDEV_NOHUGE_RANGES;
+		     node = rb_next(node)) {
+			struct ksmdev_region *region = rb_entry(node, struct ksmdev_region, node);
+
+			r[n][0] = region->start;
+			r[n][1] = region->end;
+			n++;
+		}
+		mutex_unlock(&ksmdev_lock);
+		for (i = 0; i < n; i++)
+			ksmdev_mark_nohuge(mm, r[i][0], r[i][1]);
+		mmput_async(mm);
+		cond_resched();
+	}
+}
+
+/**
+ * ksmdev_nohuge_exit - wait for the marking work (at unload, no region left)
+ */
+void ksmdev_nohuge_exit(void)
+{
+	cancel_work_sync(&ksmdev_nohuge_work);
 }
 
 /* ------------------------------------------------------------ items */

@@ -139,6 +139,10 @@ struct ksmdev_mm_slot {
 	unsigned long pending_end[KSMDEV_MAX_PENDING];
 	struct list_head pending_link;	/* ksmdev_pending_slots */
 	bool on_pending_list;
+
+	/* Under ksmdev_nohuge_lock (items.c): */
+	struct list_head nohuge_link;	/* ksmdev_nohuge_slots */
+	bool on_nohuge_list;
 };
 
 struct ksmdev_region {
@@ -306,6 +310,11 @@ void ksmdev_tables_exit(void);
 
 /* items.c */
 bool ksmdev_vma_mergeable(struct vm_area_struct *vma);
+bool ksmdev_vma_needs_nohuge(struct vm_area_struct *vma);
+void ksmdev_mark_nohuge(struct mm_struct *mm, unsigned long start, unsigned long end);
+void ksmdev_want_nohuge(struct ksmdev_mm_slot *slot);
+void ksmdev_nohuge_forget(struct ksmdev_mm_slot *slot);
+void ksmdev_nohuge_exit(void);
 void ksmdev_zero_count(struct ksmdev_region *region, long delta);
 void ksmdev_zero_forget(struct ksmdev_region *region, unsigned long start,
 			unsigned long end);

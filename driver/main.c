@@ -109,6 +109,7 @@ static long ksmdev_sma_register(struct ksmdev_area *area, void __user *uarg)
 	struct ksm_memory_region mr;
 	unsigned long start, len;
 	struct mm_struct *mm = current->mm;
+	long err;
 
 	if (copy_from_user(&mr, uarg, sizeof(mr)))
 		return -EFAULT;
@@ -123,7 +124,11 @@ static long ksmdev_sma_register(struct ksmdev_area *area, void __user *uarg)
 		return -EINVAL;
 	if (!ksmdev_area_of_caller(area))
 		return -EPERM;
-	return ksmdev_region_add(area, mm, start, start + len);
+	err = ksmdev_region_add(area, mm, start, start + len);
+	/* Merged pages must not meet a THP collapse (items.c). */
+	if (!err)
+		ksmdev_mark_nohuge(mm, start, start + len);
+	return err;
 }
 
 /*

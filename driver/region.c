@@ -153,6 +153,7 @@ static void ksmdev_mn_free(struct mmu_notifier *mn)
 	if (slot->on_pending_list)
 		list_del(&slot->pending_link);
 	spin_unlock(&ksmdev_pending_lock);
+	ksmdev_nohuge_forget(slot);
 	kfree(slot);
 }
 
@@ -274,6 +275,7 @@ void ksmdev_notifier_exit(void)
 {
 	mmu_notifier_synchronize();
 	cancel_delayed_work_sync(&ksmdev_pending_work);
+	ksmdev_nohuge_exit();
 }
 
 /* ------------------------------------------------------------ regions */

@@ -139,6 +139,9 @@ static struct page *ksmdev_region_next_page(struct ksmdev_region *region, unsign
 		}
 		end = min(vma->vm_end, region->end);
 		if (!ksmdev_vma_mergeable(vma)) {
+			/* Collapsible (items.c): mark it, merge it next time. */
+			if (ksmdev_vma_needs_nohuge(vma))
+				ksmdev_want_nohuge(region->slot);
 			ksmdev_forget_range(region, *addr, end);
 			*addr = end;
 			continue;
