@@ -859,3 +859,60 @@ void ktest_set_param(const char *param, const char *value)
 	snprintf(path, sizeof(path), "/sys/module/ksmdev/parameters/%s", param);
 	cg_write(path, value);
 }
+
+/* ------------------------------------------------------------ stalls */
+
+uint64_t ktest_user_rounds_longest_ms(int devfd, uid_t uid, int rounds)
+{
+	uint64_t longest = 0, step[4] = { 0 };
+	int fds[2], status;
+	pid_t pid;
+	char *p;
+
+	ktest_assert(!pipe(fds), "pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	ktest_assert(pid >= 0, "fork: %s", strerror(errno));
+	if (pid) {
+		close(fds[1]);
+		ktest_assert(read(fds[0], &longest, sizeof(longest)) == sizeof(longest),
+			     "uid %u's rounds gave no answer", uid);
+		close(fds[0]);
+		ktest_assert(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+			     !WEXITSTATUS(status), "uid %u's rounds failed (%#x)", uid, status);
+		return longest;
+	}
+	close(fds[0]);
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+		ktest_fail("becoming uid %u: %s", uid, strerror(errno));
+	p = ktest_map(16);
+	ktest_fill_pages(p, 16, 7, 1);
+	for (int r = 0; r < rounds; r++) {
+		uint64_t t[5];
+		struct ksm_stats st;
+		int sma;
+
+		t[0] = ktest_now_ms();
+		sma = ktest_create_area(devfd);
+		t[1] = ktest_now_ms();
+		ktest_must_register(sma, p, 16, NULL);
+		t[2] = ktest_now_ms();
+		ktest_area_stats(sma, &st);
+		t[3] = ktest_now_ms();
+		close(sma);
+		t[4] = ktest_now_ms();
+		for (int i = 0; i < 4; i++)
+			if (t[i + 1] - t[i] > step[i])
+				step[i] = t[i + 1] - t[i];
+		if (t[4] - t[0] > longest)
+			longest = t[4] - t[0];
+		usleep(50000);
+	}
+	ktest_info("uid %u: %d rounds of create, register, stats, close; the longest %llu ms (steps at most %llu, %llu, %llu, %llu ms)",
+		   uid, rounds, (unsigned long long)longest, (unsigned long long)step[0],
+		   (unsigned long long)step[1], (unsigned long long)step[2],
+		   (unsigned long long)step[3]);
+	if (write(fds[1], &longest, sizeof(longest)) != sizeof(longest))
+		ktest_fail("answer: %s", strerror(errno));
+	exit(0);
+}

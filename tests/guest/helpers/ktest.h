@@ -254,6 +254,14 @@ long long ktest_cgroup_current(const char *name);
 /* A key of the group's memory.stat (-1 if absent). */
 long long ktest_cgroup_stat(const char *name, const char *key);
 void ktest_cgroup_remove(const char *name);
+/*
+ * What every user of the driver does, timed: a child as @uid runs @rounds
+ * rounds of create an area, register 16 pages, read its statistics, close
+ * it (50 ms apart).  Return: the longest round in ms (the child prints
+ * the longest of each step).
+ */
+uint64_t ktest_user_rounds_longest_ms(int devfd, uid_t uid, int rounds);
+
 /* Write @value to /sys/module/ksmdev/parameters/@param. */
 void ktest_set_param(const char *param, const char *value);
 

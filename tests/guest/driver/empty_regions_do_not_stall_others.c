@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A flood of empty regions is bounded and does not stall other users.
+ * uid 1000 registers 65536 one-page regions (64 areas of 1024) over
+ * memory it never maps; the next one is refused with ENOSPC
+ * (max_user_regions).  The scanner runs at full speed over them: a pass
+ * visits every region and finds no page (regions passed without a page
+ * count against the batch, and the driver's lock is dropped every 32 of
+ * them).  Meanwhile uid 1001's rounds of create, register, stats and
+ * close must each take at most 250 ms (times KTEST_SLOW).
+ */
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "ktest.h"
+
+#define AREAS	64
+#define PER	1024
+#define ROUNDS	30
+#define BOUND_MS 250
+
+static void flooder(int dev, int ready, int stopfd)
+{
+	size_t len = (size_t)AREAS * PER * 2 * KTEST_PAGE;
+	char *p, c;
+	int sma = -1;
+
+	if (setgroups(0, NULL) || setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000))
+		ktest_fail("becoming uid 1000: %s", strerror(errno));
+	/* Address space only: every other page a region, nothing mapped. */
+	p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ktest_assert(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	munmap(p, len);
+	for (int a = 0; a < AREAS; a++) {
+		sma = ktest_create_area(dev);
+		for (int i = 0; i < PER; i++)
+			ktest_must_register(sma, p + ((size_t)a * PER + i) * 2 * KTEST_PAGE, 1,
+					    "empty region");
+	}
+	ktest_assert(ktest_register(ktest_create_area(dev), p + len, 1) == -ENOSPC,
+		     "region %d of uid 1000 was not refused with ENOSPC", AREAS * PER + 1);
+	if (write(ready, "r", 1) != 1)
+		ktest_fail("ready: %s", strerror(errno));
+	if (read(stopfd, &c, 1) < 0)
+		ktest_fail("stop: %s", strerror(errno));
+	exit(0);
+}
+
+int main(void)
+{
+	int dev = ktest_open_dev(), ready[2], stopfd[2], status;
+	uint64_t bound = BOUND_MS * ktest_slow(), longest_b, t0, pass_ms;
+	struct ksm_stats g;
+	unsigned long scans;
+	pid_t x;
+	char c;
+
+	ktest_assert(!pipe(ready) && !pipe(stopfd), "pipe: %s", strerror(errno));
+	fflush(NULL);
+	x = fork();
+	ktest_assert(x >= 0, "fork: %s", strerror(errno));
+	if (!x) {
+		close(ready[0]);
+		close(stopfd[1]);
+		flooder(dev, ready[1], stopfd[0]);
+	}
+	close(ready[1]);
+	close(stopfd[0]);
+	ktest_assert(read(ready[0], &c, 1) == 1, "uid 1000 did not register its regions");
+	ktest_global_stats(dev, &g);
+	ktest_assert(g.regions >= AREAS * PER, "only %llu regions registered",
+		     (unsigned long long)g.regions);
+	ktest_scanner(dev, 100000, 0, 1);
+	/* One pass timed, then the rounds beside the next ones. */
+	ktest_global_stats(dev, &g);
+	scans = g.full_scans;
+	while (g.full_scans < scans + 1)
+		ktest_global_stats(dev, &g);
+	t0 = ktest_now_ms();
+	while (g.full_scans < scans + 2)
+		ktest_global_stats(dev, &g);
+	pass_ms = ktest_now_ms() - t0;
+
+	longest_b = ktest_user_rounds_longest_ms(dev, 1001, ROUNDS);
+
+	ktest_scanner(dev, 100000, 1000, 0);
+	ktest_assert(write(stopfd[1], "s", 1) == 1, "stop: %s", strerror(errno));
+	ktest_assert(waitpid(x, &status, 0) == x && WIFEXITED(status) && !WEXITSTATUS(status),
+		     "uid 1000 failed (%#x)", status);
+	ktest_info("a pass over %d empty regions %llu ms; uid 1001's longest round %llu ms; bound %llu ms",
+		   AREAS * PER, (unsigned long long)pass_ms, (unsigned long long)longest_b,
+		   (unsigned long long)bound);
+	ktest_assert(longest_b <= bound,
+		     "uid 1001 waited %llu ms in one round beside the empty regions (bound %llu ms)",
+		     (unsigned long long)longest_b, (unsigned long long)bound);
+	close(dev);
+	ktest_summary("empty_regions_do_not_stall_others",
+		      "longest round of uid 1001 %llu ms beside %llu ms passes",
+		      (unsigned long long)longest_b, (unsigned long long)pass_ms);
+	return 0;
+}
