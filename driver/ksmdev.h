@@ -206,6 +206,7 @@ static inline unsigned long ksmdev_item_index(struct ksmdev_region *region, unsi
 }
 
 /* pagetable.c */
+#define KSMDEV_WALK_TABLES	16	/* page tables per ksmdev_next_page() */
 extern int ksmdev_notifier_owner;
 struct page *ksmdev_pte_page(pte_t pte);
 pmd_t *ksmdev_pte_table(struct mm_struct *mm, unsigned long addr);

@@ -115,16 +115,21 @@ struct page *ksmdev_pte_page(pte_t pte)
  *
  * Walks the page tables without faulting anything in; holes are skipped a
  * whole table at a time.  For a PMD-mapped THP the subpage at *@addr is
- * returned.  Requires mmap_lock held for read.
+ * returned.  Requires mmap_lock held for read.  At most
+ * KSMDEV_WALK_TABLES page tables are looked at in one call, so that a
+ * user's empty page tables (left by MADV_DONTNEED) cost the caller's
+ * budget, not one unbounded walk.
  *
  * Return: the page with a reference taken, or NULL when there is none
- * before @end.
+ * before @end, or none in the first KSMDEV_WALK_TABLES page tables
+ * (*@addr is then below @end, where the walk stopped).
  */
 struct page *ksmdev_next_page(struct vm_area_struct *vma, unsigned long *addr,
 			      unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	unsigned long a = *addr;
+	unsigned int tables = 0;
 
 	ksmdev_mmap_assert_locked(mm);
 	while (a < end) {
@@ -182,6 +187,10 @@ struct page *ksmdev_next_page(struct vm_area_struct *vma, unsigned long *addr,
 		if (page) {
 			*addr = a;
 			return page;
+		}
+		if (++tables >= KSMDEV_WALK_TABLES && a < end) {
+			*addr = a;
+			return NULL;
 		}
 	}
 	*addr = end;

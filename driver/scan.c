@@ -150,8 +150,12 @@ static struct page *ksmdev_region_next_page(struct ksmdev_region *region, unsign
 		page = ksmdev_next_page(vma, &a, end);
 		ksmdev_forget_range(region, *addr, a);
 		*addr = a;
-		if (!page)
+		if (!page) {
+			/* Empty page tables walked cost the batch too. */
+			if (a < end && ++ctx->visited >= KSMDEV_BATCH_LOCK)
+				return NULL;
 			continue;
+		}
 		/* A page where we put the zero page: written since. */
 		if (!xa_empty(&region->zero))
 			ksmdev_zero_forget(region, a, a + PAGE_SIZE);
@@ -207,6 +211,9 @@ static struct page *ksmdev_scan_next_page(struct ksmdev_item **itemp, struct ksm
 		page = ksmdev_region_next_page(region, &ksmdev_cursor.addr, itemp, ctx);
 		if (page)
 			return page;
+		/* A long walk of empty page tables: on in this region later. */
+		if (ctx->visited >= KSMDEV_BATCH_LOCK && ksmdev_cursor.addr < region->end)
+			return NULL;
 		ctx->busy = false;	/* its mm's lock was busy: next pass */
 		ksmdev_cursor.region = ksmdev_scan_next_region(region);
 		if (ksmdev_cursor.region)
@@ -559,9 +566,11 @@ long ksmdev_merge_area_now(struct ksmdev_area *area, struct ksmdev_mm_slot *slot
 		page = ksmdev_region_next_page(r, &addr, &item, &ctx);
 		if (!page) {
 			/* @addr is past the region; an empty one costs a visit. */
-			if (ctx.busy || ++locked >= KSMDEV_BATCH_LOCK) {
+			if (ctx.busy || ++locked >= KSMDEV_BATCH_LOCK ||
+			    ctx.visited >= KSMDEV_BATCH_LOCK) {
 				err = ksmdev_now_yield(&ctx, ctx.busy);
 				ctx.busy = false;
+				ctx.visited = 0;
 				locked = 0;
 				if (err)
 					return err;
