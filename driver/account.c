@@ -220,6 +220,7 @@ void ksmdev_memcg_leave(struct mem_cgroup *old)
 /* The cgroup @page is charged to, with a reference; NULL if none. */
 static struct mem_cgroup *ksmdev_memcg_of_page(struct page *page)
 {
+#ifdef CONFIG_MEMCG
 	struct mem_cgroup *memcg;
 
 	if (mem_cgroup_disabled())
@@ -230,6 +231,9 @@ static struct mem_cgroup *ksmdev_memcg_of_page(struct page *page)
 		memcg = NULL;
 	rcu_read_unlock();
 	return memcg;
+#else
+	return NULL;
+#endif
 }
 
 /**
