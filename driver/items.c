@@ -357,17 +357,39 @@ void ksmdev_item_free(struct ksmdev_item *item)
  */
 void ksmdev_forget_region(struct ksmdev_region *region)
 {
-	struct ksmdev_item *item;
-	unsigned long idx;
-
-	xa_for_each(&region->items, idx, item) {
-		__ksmdev_item_free(item);
-		if (!(idx % 1024))
-			cond_resched();
-	}
-	xa_destroy(&region->items);
+	ksmdev_forget_items(region, false);
 	ksmdev_zero_forget(region, region->start, region->end);
 	xa_destroy(&region->zero);
+}
+
+/**
+ * ksmdev_forget_items - drop the tracking items of a region, keep its
+ * zero-page records (an unmerge needs them)
+ * @region: the region; ksmdev_lock held
+ * @dying: the region is dying (off the scan list): nobody else adds or
+ *         frees its items, so ksmdev_lock is dropped every
+ *         KSMDEV_FORGET_BATCH items, however large the region
+ */
+void ksmdev_forget_items(struct ksmdev_region *region, bool dying)
+{
+	struct ksmdev_item *item;
+	unsigned long idx, n = 0;
+
+	lockdep_assert_held(&ksmdev_lock);
+	xa_for_each(&region->items, idx, item) {
+		xa_erase(&region->items, idx);
+		__ksmdev_item_free(item);
+		if (++n % KSMDEV_FORGET_BATCH)
+			continue;
+		if (dying) {
+			mutex_unlock(&ksmdev_lock);
+			cond_resched();
+			mutex_lock(&ksmdev_lock);
+		} else {
+			cond_resched();
+		}
+	}
+	xa_destroy(&region->items);
 }
 
 /**

@@ -154,6 +154,8 @@ struct ksmdev_region {
 	unsigned long start, end;
 	struct xarray items;		/* page index in region -> ksmdev_item */
 	struct xarray zero;		/* page indices merged into the zero page */
+	bool dying;			/* being unmerged, off the scan list */
+	unsigned long zero_unmerged;	/* by the unmerger, counted at the end */
 };
 
 enum ksmdev_item_state {
@@ -322,6 +324,8 @@ void ksmdev_zero_forget(struct ksmdev_region *region, unsigned long start,
 struct ksmdev_item *ksmdev_item_get(struct ksmdev_region *region, unsigned long addr);
 void ksmdev_item_free(struct ksmdev_item *item);
 void ksmdev_forget_region(struct ksmdev_region *region);
+#define KSMDEV_FORGET_BATCH	256
+void ksmdev_forget_items(struct ksmdev_region *region, bool dying);
 void ksmdev_forget_range(struct ksmdev_region *region, unsigned long start,
 			 unsigned long end);
 struct page *ksmdev_item_page(struct ksmdev_item *item);
@@ -374,6 +378,7 @@ void ksmdev_scan_exit(void);
 void ksmdev_scan_wake(void);
 void ksmdev_scan_region_added(struct ksmdev_region *region);
 void ksmdev_scan_region_removing(struct ksmdev_region *region);
+void ksmdev_scan_region_detach(struct ksmdev_region *region);
 long ksmdev_merge_area_now(struct ksmdev_area *area, struct ksmdev_mm_slot *slot);
 bool ksmdev_own_context(void);
 
@@ -387,6 +392,7 @@ void ksmdev_region_destroy(struct ksmdev_region *region);
 long ksmdev_region_add(struct ksmdev_area *area, struct mm_struct *mm,
 		       unsigned long start, unsigned long end);
 long ksmdev_region_remove(struct ksmdev_area *area, unsigned long start);
+int ksmdev_region_unmerge(struct ksmdev_region *region);
 
 /* stats.c */
 void ksmdev_fill_stats(struct ksm_stats *st, const struct ksmdev_counters *c,

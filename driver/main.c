@@ -185,17 +185,22 @@ static void ksmdev_area_free(struct ksmdev_area *area)
 static int ksmdev_sma_release(struct inode *inode, struct file *file)
 {
 	struct ksmdev_area *area = file->private_data;
-	struct ksmdev_region *region, *tmp;
+	struct ksmdev_region *region;
 
 	mutex_lock(&ksmdev_lock);
 	ksmdev_process_pending();
-	list_for_each_entry_safe(region, tmp, &area->regions, area_link) {
+	/*
+	 * Nobody else uses the area now; the notifier's worker may destroy
+	 * regions of exited mms while the lock is dropped for an unmerge.
+	 */
+	while ((region = list_first_entry_or_null(&area->regions, struct ksmdev_region,
+						  area_link))) {
 		/*
 		 * Unmerge while the mm lives.  Out of memory (or a fatal
 		 * signal of the closing task) cannot be reported here; the
 		 * pages stay merged and stay correct (a write still copies).
 		 */
-		int err = ksmdev_unmerge_range(region);
+		int err = ksmdev_region_unmerge(region);
 
 		if (err == -ENOMEM)
 			pr_warn_ratelimited("out of memory unmerging a closed area; pages stay shared\n");

@@ -234,11 +234,18 @@ void ksmdev_process_pending(void)
 			struct rb_node *node;
 
 			slot->dead = true;
-			/* Destroying the last region puts the slot: stop then. */
-			while ((node = rb_first(&slot->regions))) {
+			/*
+			 * Destroying the last region puts the slot: stop then.
+			 * A region being unmerged is its unmerger's to destroy.
+			 */
+			for (node = rb_first(&slot->regions); node;) {
+				struct ksmdev_region *r = rb_entry(node, struct ksmdev_region, node);
 				bool last = slot->nr_regions == 1;
 
-				ksmdev_region_destroy(rb_entry(node, struct ksmdev_region, node));
+				node = rb_next(node);
+				if (r->dying)
+					continue;
+				ksmdev_region_destroy(r);
 				if (last)
 					break;
 			}
@@ -250,7 +257,7 @@ void ksmdev_process_pending(void)
 			for (node = rb_first(&slot->regions); node; node = rb_next(node)) {
 				struct ksmdev_region *r = rb_entry(node, struct ksmdev_region, node);
 
-				if (r->end <= start[i] || r->start >= end[i])
+				if (r->end <= start[i] || r->start >= end[i] || r->dying)
 					continue;
 				ksmdev_revalidate_range(r, max(start[i], r->start),
 							min(end[i], r->end));
@@ -407,17 +414,40 @@ out_free:
 	return err;
 }
 
-/* Unmerge and destroy @region.  ksmdev_lock held. */
-static int ksmdev_region_unmerge_destroy(struct ksmdev_region *region)
+/**
+ * ksmdev_region_unmerge - unmerge a region without holding ksmdev_lock
+ * @region: the region; ksmdev_lock held on entry and on return, dropped
+ *          in between
+ *
+ * The region is taken off the scan list and marked dying first, so that
+ * nothing merges in it (the scanner, KSM_MERGE_NOW) and nobody else
+ * destroys it (the notifier's worker, KSM_REMOVE_MEMORY_REGION) while
+ * its pages are copied, for as long as its size takes.  Afterwards the
+ * caller destroys it, or gives it back with ksmdev_region_undying().
+ *
+ * Return: the error of ksmdev_unmerge_range().
+ */
+int ksmdev_region_unmerge(struct ksmdev_region *region)
 {
 	int err;
 
 	lockdep_assert_held(&ksmdev_lock);
+	region->dying = true;
+	ksmdev_scan_region_detach(region);
+	mutex_unlock(&ksmdev_lock);
 	err = ksmdev_unmerge_range(region);
-	if (err)
-		return err;
-	ksmdev_region_destroy(region);
-	return 0;
+	mutex_lock(&ksmdev_lock);
+	ksmdev_zero_count(region, -(long)region->zero_unmerged);
+	region->zero_unmerged = 0;
+	return err;
+}
+
+/* A region whose unmerge failed is scanned again.  ksmdev_lock held. */
+static void ksmdev_region_undying(struct ksmdev_region *region)
+{
+	lockdep_assert_held(&ksmdev_lock);
+	region->dying = false;
+	ksmdev_scan_region_added(region);
 }
 
 /**
@@ -441,8 +471,13 @@ long ksmdev_region_remove(struct ksmdev_area *area, unsigned long start)
 	/* Apply what the notifier queued first: a dead mm's regions go. */
 	ksmdev_process_pending();
 	list_for_each_entry(region, &area->regions, area_link) {
-		if (region->start == start && region->slot->mn.mm == current->mm) {
-			err = ksmdev_region_unmerge_destroy(region);
+		if (region->start == start && region->slot->mn.mm == current->mm &&
+		    !region->dying) {
+			err = ksmdev_region_unmerge(region);
+			if (err)
+				ksmdev_region_undying(region);
+			else
+				ksmdev_region_destroy(region);
 			break;
 		}
 	}

@@ -430,10 +430,11 @@ void ksmdev_scan_region_added(struct ksmdev_region *region)
 }
 
 /**
- * ksmdev_scan_region_removing - take a region off the scan list
- * @region: the region; ksmdev_lock held.  Its tracking is dropped too.
+ * ksmdev_scan_region_detach - take a region off the scan list, to unmerge it
+ * @region: the region; ksmdev_lock held.  Its items are dropped, its
+ *          zero-page records kept; nothing merges in it any more.
  */
-void ksmdev_scan_region_removing(struct ksmdev_region *region)
+void ksmdev_scan_region_detach(struct ksmdev_region *region)
 {
 	lockdep_assert_held(&ksmdev_lock);
 	if (ksmdev_cursor.region == region) {
@@ -442,9 +443,22 @@ void ksmdev_scan_region_removing(struct ksmdev_region *region)
 			ksmdev_cursor.addr = ksmdev_cursor.region->start;
 	}
 	list_del(&region->scan_link);
-	ksmdev_forget_region(region);
 	if (list_empty(&ksmdev_scan_list))
 		ksmdev_cursor.in_pass = false;
+	ksmdev_forget_items(region, region->dying);
+}
+
+/**
+ * ksmdev_scan_region_removing - take a region off the scan list for good
+ * @region: the region (off it already if dying); ksmdev_lock held.  Its
+ *          tracking is dropped too.
+ */
+void ksmdev_scan_region_removing(struct ksmdev_region *region)
+{
+	lockdep_assert_held(&ksmdev_lock);
+	if (!region->dying)
+		ksmdev_scan_region_detach(region);
+	ksmdev_forget_region(region);
 }
 
 /* The first region of @slot that ends after @addr, or NULL.  ksmdev_lock held. */
@@ -474,7 +488,7 @@ static struct ksmdev_region *ksmdev_now_next_region(struct ksmdev_mm_slot *slot,
 {
 	struct ksmdev_region *r = ksmdev_slot_region_after(slot, addr);
 
-	while (r && r->area->domain != domain) {
+	while (r && (r->area->domain != domain || r->dying)) {
 		struct rb_node *n = rb_next(&r->node);
 
 		r = n ? rb_entry(n, struct ksmdev_region, node) : NULL;

@@ -16,11 +16,14 @@
  * each KSM page of the stretch; unlocked, allocate, charge and fill the
  * copies; under the lock again, clear, flush once, map the copies.
  *
- * Locking: ksmdev_lock held, so the scanner cannot merge behind the walk;
- * the mm's mmap_lock is held for read for the whole region; the
- * page-table lock only inside ksmdev_unshare_kpages().  The faults
- * and invalidations this causes come from ksmdev_unmerge_task, which the
- * notifier ignores (ksmdev_own_context()).
+ * Locking: ksmdev_lock is not held: the region is dying, off the scan
+ * list (region.c, ksmdev_region_unmerge()), so nothing merges behind the
+ * walk, and nobody else touches its zero-page records; the mm's
+ * mmap_lock is held for read for the whole region; the page-table lock
+ * only inside ksmdev_unshare_kpages().  The faults and invalidations this
+ * causes come from ksmdev_unmerge_task, which the notifier ignores
+ * (ksmdev_own_context()); with two unmergers at once the other one's may
+ * be recorded, and the worker passes dying regions by.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -201,9 +204,11 @@ struct task_struct *ksmdev_unmerge_task;	/* in ksmdev_unmerge_range() */
 /**
  * ksmdev_unmerge_range - give every page of @region mapping a KSM page its
  * own private copy again
- * @region: the region; ksmdev_lock held
+ * @region: the region, dying (off the scan list); ksmdev_lock not held
  *
- * Covers the whole range, tracked or not, whatever its protection.
+ * Covers the whole range, tracked or not, whatever its protection.  The
+ * zero-page records it drops are counted in @region->zero_unmerged, for
+ * the caller to take off the counters under ksmdev_lock.
  *
  * Return: 0, or -ENOMEM (nothing lost: pages not yet copied stay merged).
  */
@@ -213,8 +218,8 @@ int ksmdev_unmerge_range(struct ksmdev_region *region)
 	unsigned long addr = region->start;
 	int err = 0;
 
-	lockdep_assert_held(&ksmdev_lock);
-	if (region->slot->dead || !mmget_not_zero(mm))
+	lockdep_assert_not_held(&ksmdev_lock);
+	if (READ_ONCE(region->slot->dead) || !mmget_not_zero(mm))
 		return 0;
 	WRITE_ONCE(ksmdev_unmerge_task, current);
 	mmap_read_lock(mm);
@@ -246,7 +251,7 @@ int ksmdev_unmerge_range(struct ksmdev_region *region)
 				if (err)
 					break;
 				xa_erase(&region->zero, idx);
-				ksmdev_zero_count(region, -1);
+				region->zero_unmerged++;
 				cond_resched();
 			}
 		}
@@ -277,7 +282,7 @@ int ksmdev_unmerge_range(struct ksmdev_region *region)
 					err = ksmdev_break_cow(vma, found[i]);
 				cond_resched();
 				if (!err && ++tries > 8)
-					err = -EAGAIN;	/* cannot happen under ksmdev_lock */
+					err = -EAGAIN;	/* cannot happen: nothing merges here */
 				a = start;
 				if (!err)
 					n = ksmdev_collect_kpages(vma, &a, addr, found,
