@@ -4,11 +4,10 @@
  * 512 MiB of identical pages with KSM_MERGE_NOW and closes its area, in a
  * loop: each close gives 131072 pages private copies again, for a second
  * or more here.  Meanwhile uid 1001's rounds of create, register, stats
- * and close must each take at most 500 ms (times KTEST_SLOW) and at most
- * a quarter of uid 1000's longest close: the unmerge runs with the
- * driver's lock dropped (the region off the scan list).  On the previous
- * driver the whole unmerge held it.  uid 1000's bytes are checked after
- * every close.
+ * and close must each take at most a quarter of uid 1000's longest close
+ * (nor 2 s times KTEST_SLOW): the unmerge runs with the driver's lock
+ * dropped (the region off the scan list).  On the previous driver the
+ * whole unmerge held it.  uid 1000's bytes are checked after every close.
  */
 #include <fcntl.h>
 #include <grp.h>
@@ -20,7 +19,7 @@
 
 #define NX	131072
 #define ROUNDS	30
-#define BOUND_MS 500
+#define BOUND_MS 2000	/* a hang; the verdict is the quarter */
 
 static void unmerger(int dev, int ready, int stopfd)
 {
