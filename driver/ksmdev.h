@@ -40,8 +40,10 @@
  *   not one per slot: the list it guards is global, and it is held for a
  *   few instructions at a time.
  *
- * Lock order: ksmdev_lock -> mmap_lock (read only: mmu_notifier_get(),
- * which takes it for write, is never called under ksmdev_lock) -> page
+ * Lock order: ksmdev_lock -> mmap_lock (read, and only with
+ * mmap_read_trylock(): a user can hold its mmap_lock as long as it likes;
+ * mmu_notifier_get(), which takes it for write, the unmerge of a dying
+ * region and the MADV_NOHUGEPAGE marking run without ksmdev_lock) -> page
  * lock -> page-table lock.  ksmdev_user_lock and ksmdev_domain_lock are
  * leaves.  Allocations under ksmdev_lock never wait for reclaim
  * (KSMDEV_GFP_SCAN, account.c).  ksmdev_pending_lock

@@ -11,7 +11,10 @@
  * address, which also refuses overlapping registrations.  Destroying a
  * region drops its tracking (scan.c, items.c) and its slot reference; the
  * last put frees the slot after an SRCU grace period (->free_notifier).
- * Removing a region unmerges it first (unmerge.c).
+ * Removing a region unmerges it first (unmerge.c): it is marked dying and
+ * taken off the scan list, then unmerged with ksmdev_lock released, then
+ * destroyed (ksmdev_region_unmerge()); the worker and KSM_MERGE_NOW pass
+ * dying regions by, and only their unmerger destroys them.
  *
  * Through the notifier the driver learns
  *
