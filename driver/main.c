@@ -205,6 +205,7 @@ static int ksmdev_sma_release(struct inode *inode, struct file *file)
 		if (err == -ENOMEM)
 			pr_warn_ratelimited("out of memory unmerging a closed area; pages stay shared\n");
 		ksmdev_region_destroy(region);
+		cond_resched();
 	}
 	list_del(&area->link);
 	mutex_unlock(&ksmdev_lock);

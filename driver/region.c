@@ -251,6 +251,7 @@ void ksmdev_process_pending(void)
 				ksmdev_region_destroy(r);
 				if (last)
 					break;
+				cond_resched();		/* up to max_user_regions of them */
 			}
 			continue;
 		}
@@ -264,6 +265,7 @@ void ksmdev_process_pending(void)
 					continue;
 				ksmdev_revalidate_range(r, max(start[i], r->start),
 							min(end[i], r->end));
+				cond_resched();
 			}
 		}
 	}
