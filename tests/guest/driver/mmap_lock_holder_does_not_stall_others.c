@@ -21,8 +21,9 @@
 #include <unistd.h>
 #include "ktest.h"
 
-#define NX	65536
-#define NVMAS	28000
+/* Smaller on slow (debug) kernels, where a fork is slow anyway. */
+#define NX	(65536 / ktest_slow())
+#define NVMAS	(28000 / ktest_slow())
 #define ROUNDS	30
 #define BOUND_MS 2000	/* a hang; the verdict is the quarter */
 
