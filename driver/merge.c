@@ -177,9 +177,8 @@ static int ksmdev_merge_zero(struct vm_area_struct *vma, struct ksmdev_item *ite
 	struct ksmdev_region *region = item->region;
 	unsigned long idx = ksmdev_item_index(region, item->addr);
 	struct ksmdev_wp wp;
-	int err;
-
 	struct mem_cgroup *old;
+	int err;
 
 	ksmdev_mmap_assert_locked(vma->vm_mm);
 	old = ksmdev_memcg_enter(region->area->memcg);
@@ -285,10 +284,10 @@ static struct ksmdev_item *ksmdev_unstable_find(struct ksmdev_item *item, struct
 	return NULL;
 }
 
-/* Are @page and the candidate's *@cpage subpages of one huge page? */
-static bool ksmdev_pair_in_one_folio(struct page *page, struct page **cpage)
+/* Are @page and the candidate's @cpage subpages of one huge page? */
+static bool ksmdev_pair_in_one_folio(struct page *page, struct page *cpage)
 {
-	return PageTransCompound(page) && page_folio(page) == page_folio(*cpage);
+	return PageTransCompound(page) && page_folio(page) == page_folio(cpage);
 }
 
 /*
@@ -297,8 +296,8 @@ static bool ksmdev_pair_in_one_folio(struct page *page, struct page **cpage)
  * it, split the huge page, and take the candidate's page again.
  * Return: the candidate, its page in *@cpage, or NULL (nothing to merge).
  */
-static struct ksmdev_item *ksmdev_pair_split(struct ksmdev_item *item, struct page *page,
-					     struct ksmdev_item *cand, struct page **cpage)
+static struct ksmdev_item *ksmdev_pair_split(struct page *page, struct ksmdev_item *cand,
+					     struct page **cpage)
 {
 	struct page *p;
 
@@ -583,6 +582,7 @@ void ksmdev_cmp_and_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
 	struct ksmdev_stable *node;
 	struct ksmdev_item *cand;
 	struct page *cpage;
+	unsigned long pfn = page_to_pfn(page);
 	bool changed, busy, same, skipped = false;
 	u64 sum;
 
@@ -633,12 +633,12 @@ void ksmdev_cmp_and_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
 		return;
 
 	cand = NULL;
-	if (ksmdev_unstable_has_candidate(item, page_to_pfn(page), ctx->only_mm, &same)) {
+	if (ksmdev_unstable_has_candidate(item, pfn, ctx->only_mm, &same)) {
 		/* Candidates live in other mms (or ours): unlock first. */
 		ksmdev_ctx_unlock(ctx);
 		cand = ksmdev_unstable_find(item, page, ctx->only_mm, &cpage);
-		if (cand && ksmdev_pair_in_one_folio(page, &cpage))
-			cand = ksmdev_pair_split(item, page, cand, &cpage);
+		if (cand && ksmdev_pair_in_one_folio(page, cpage))
+			cand = ksmdev_pair_split(page, cand, &cpage);
 	}
 	if (cand) {
 		ksmdev_merge_pair(item, page, cand, cpage);
@@ -662,7 +662,7 @@ void ksmdev_cmp_and_merge(struct ksmdev_scan_ctx *ctx, struct ksmdev_item *item,
 		 */
 		ksmdev_item_set_state(item, KSMDEV_ITEM_UNSTABLE);
 	} else {
-		ksmdev_unstable_insert(item, page_to_pfn(page));
+		ksmdev_unstable_insert(item, pfn);
 	}
 	if (!skipped)
 		ksmdev_smart_backoff(item);
