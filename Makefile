@@ -17,6 +17,8 @@
 
 TOP        := $(CURDIR)
 BUILD      := $(TOP)/build
+empty      :=
+space      := $(empty) $(empty)
 
 ## KSMDEV_CACHE: where setup keeps the test kernels (default .cache/)
 KSMDEV_CACHE ?= $(TOP)/.cache

@@ -15,10 +15,13 @@ LIB_CFLAGS := -fvisibility=hidden -std=gnu11
 SHIM       := $(BUILD)/lib/libksmdev-preload.so
 
 # Linking with the library of the build tree, and finding it there when
-# run (LIB_RPATH).  LINK_WITH_LIB: a program of one source, $<, that runs
-# from the tree (examples, demo, bench).
+# run (LIB_RPATH: relative to the program, $ORIGIN/../lib for build/tools/,
+# so that the tree runs wherever it is: the guest runs a copy of it).
+# LINK_WITH_LIB: a program of one source, $<, that runs from the tree
+# (examples, demo, bench).
 LIB_LDLIBS    := -L$(BUILD)/lib -lksmdev
-LIB_RPATH     := -Wl,-rpath,$(BUILD)/lib
+up_to_build    = $(subst $(space),,$(foreach d,$(subst /, ,$(patsubst $(BUILD)/%,%,$(@D))),../))
+LIB_RPATH      = -Wl,-rpath,'$$ORIGIN/$(up_to_build)lib'
 LINK_WITH_LIB  = $(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LIB_LDLIBS) $(LIB_RPATH)
 
 # The shim's compile and link line (also for its test build with a mock

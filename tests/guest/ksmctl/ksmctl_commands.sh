@@ -433,7 +433,10 @@ w2comm=$(printf 'ks"m\\x\ty\377\342\200\256\302\233')
 if ! { mkdir "$tmp/bin" && chmod 755 "$tmp/bin" && cp "$example" "$tmp/bin/$w2comm"; }; then
 	fail "cannot copy the example to $tmp/bin"
 fi
-setpriv --reuid=$nobody --regid=$nobody --clear-groups "$tmp/bin/$w2comm" 2 1 >"$tmp/w2.log" 2>&1 &
+# (The copy finds libksmdev through LD_LIBRARY_PATH: its rpath is
+# relative to where the build put it.)
+LD_LIBRARY_PATH=$top/build/lib setpriv --reuid=$nobody --regid=$nobody --clear-groups \
+	"$tmp/bin/$w2comm" 2 1 >"$tmp/w2.log" 2>&1 &
 w2=$!
 pids="$pids $w2"
 wait_sysfs regions 6 60 "$tmp/w2.log"

@@ -3,7 +3,10 @@
 #
 # guest-run.sh - PID 1 inside the test guest (the host's root, read-only).
 #
-# Loads ksmdev.ko, then by $ktest_mode runs the in-guest tests (group by
+# Copies the project tree (read-only at /run/ksmdev/src) to /run/ksmdev/tree,
+# owned by root and readable by every user, so that a test's unprivileged
+# steps can run its programs whatever the clone's path and modes on the
+# host; then loads ksmdev.ko, then by $ktest_mode runs the in-guest tests (group by
 # group: $ktest_groups, or all), the demo or a shell; finally kills every
 # leftover process, unloads the module, copies the kernel log to the
 # results channel and powers off.
@@ -23,7 +26,8 @@
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/tmp LANG=C.UTF-8
-top=$ktest_top
+src=/run/ksmdev/src
+top=/run/ksmdev/tree
 exec 3>/dev/ttyS1
 
 res() { echo "KTEST $*" >&3; }
@@ -84,7 +88,32 @@ kmemleak_check() {
 	fi
 }
 
-export KTEST_KO=$ktest_ko KTEST_KMOD_DIR=$ktest_kmod_dir KTEST_TOP=$top \
+# The tree as the tests see it: sources and build/ but for an in-place
+# build's objects in driver/, the guest runs' logs and git's store; of build/kmod/ only this
+# kernel's modules.  Timestamps are kept (a test asks make whether the
+# build is up to date), owners and write permission for others are not.
+stage_tree() {
+	mkdir -p "$top/build/kmod/$ktest_abi/test" &&
+	tar -C "$src" -cf - --exclude=./.git --exclude=./.cache --exclude=./build/vm \
+		--exclude=./build/kmod --exclude='./driver/*.o' --exclude='./driver/*.ko' \
+		--exclude='./driver/.*' --exclude='./driver/*.mod*' --exclude=./driver/Module.symvers \
+		--exclude=./driver/modules.order . |
+		tar -C "$top" -xf - --no-same-owner --no-same-permissions &&
+	cp "$src/build/kmod/$ktest_abi/ksmdev.ko" "$top/build/kmod/$ktest_abi/" &&
+	{ cp "$src/build/kmod/$ktest_abi/test/"*.ko "$top/build/kmod/$ktest_abi/test/" 2>/dev/null ||
+	  [ ! -d "$src/tests/kmod" ]; } &&
+	chmod -R a+rX,go-w "$top"
+}
+t0=$(date +%s.%N)
+if ! stage_tree 2>/tmp/stage.err; then
+	log "cannot copy the project tree to $top: $(cat /tmp/stage.err)"
+	res "RESULT stage_tree FAIL 0"
+	finish
+fi
+log "project tree copied to $top in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+
+ktest_ko=$top/build/kmod/$ktest_abi/ksmdev.ko
+export KTEST_KO=$ktest_ko KTEST_KMOD_DIR=$top/build/kmod/$ktest_abi KTEST_TOP=$top \
 	KTEST_KERNEL=$ktest_kernel
 
 [ "$ktest_mode" = test ] && kmemleak_baseline

@@ -4,11 +4,15 @@
 # run.sh - boot a Debian test kernel under QEMU (TCG), load ksmdev.ko and run
 # the in-guest tests, the demo, or an interactive shell.
 #
-# The guest's root is the host's / shared read-only over 9p (virtio), so
-# every program, library and test binary of the build tree is visible at the
-# same path inside the guest; /tmp, /run and /dev are fresh in the guest.
-# A tiny busybox initramfs loads the 9p modules of that kernel, mounts the
-# share and chroots into it, running tools/rig/vm/guest-run.sh as PID 1.
+# The guest's root is the host's / shared read-only over 9p (virtio): the
+# guest runs the host's programs and libraries; /tmp, /run and /dev are
+# fresh in the guest.  The project tree is a second share, mounted at
+# /run/ksmdev/src wherever the clone is (no host path goes to the guest:
+# a path with a space, or below a directory only its owner may enter,
+# such as /root, makes no difference); the guest runs its tests from a copy
+# every user can read (guest-run.sh).  A tiny busybox initramfs loads the
+# 9p modules of that kernel, mounts the shares and makes the host root the
+# root, running tools/rig/vm/guest-run.sh as PID 1.
 #
 # Channels: ttyS0 carries the kernel console (saved to console.log);
 # ttyS1 carries test results, streamed to our stdout.
@@ -96,14 +100,14 @@ if [ ! -f "$initrd" ] || [ "$init_src" -nt "$initrd" ] || [ "$0" -nt "$initrd" ]
 fi
 
 # ------------------------------------------------------------ boot
-cmdline="console=ttyS0 loglevel=7 panic=-1 oops=panic ktest_mode=$mode ktest_top=$top ktest_ko=$ko \
-ktest_kmod_dir=$top/build/kmod/$abi ktest_kernel=$series \
-ktest_groups=$groups ktest_filter=${KSMDEV_TESTS:-.} ktest_skip=${KSMDEV_TESTS_SKIP:-^$} $extra_env"
+cmdline="console=ttyS0 loglevel=7 panic=-1 oops=panic ktest_mode=$mode ktest_abi=$abi \
+ktest_kernel=$series ktest_groups=$groups ktest_filter=${KSMDEV_TESTS:-.} ktest_skip=${KSMDEV_TESTS_SKIP:-^$} $extra_env"
 
 qemu=(qemu-system-x86_64 -accel "$accel" -m "$mem" -smp "$smp"
 	-cpu "$cpu" -no-reboot -nodefaults -display none
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$cmdline"
-	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
+	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
+	-virtfs "local,path=${top//,/,,},mount_tag=ksmdevtree,security_model=none,readonly=on,multidevs=remap")
 
 if [ "$mode" = shell ]; then
 	results=$out/shell-results.log
