@@ -15,10 +15,30 @@
 # Narrow the loop with KSMDEV_KERNELS="6.1", KSMDEV_TEST_GROUPS="driver"
 # (directories of tests/guest/) and KSMDEV_TESTS="regex".
 
-TOP        := $(CURDIR)
-BUILD      := $(TOP)/build
 empty      :=
 space      := $(empty) $(empty)
+
+# make names files by their paths, and to make a path with a space is two
+# words: in a tree whose path has one (a clone in "~/my projects/"), make
+# runs again with TOP naming the tree through a symbolic link in a private
+# temporary directory, which goes when that make ends.
+ifneq ($(words $(CURDIR)),1)
+ifeq ($(origin TOP),undefined)
+KSMDEV_RELINK_TOP := 1
+endif
+endif
+
+ifdef KSMDEV_RELINK_TOP
+.PHONY: $(or $(MAKECMDGOALS),all) relink-top
+$(or $(MAKECMDGOALS),all): relink-top ; @:
+relink-top:
+	@d=$$(mktemp -d "$${TMPDIR:-/tmp}/ksmdev-top.XXXXXX") && ln -s "$$PWD" "$$d/top" || exit 1; \
+	$(MAKE) --no-print-directory TOP="$$d/top" $(MAKECMDGOALS); rc=$$?; \
+	rm -rf "$$d"; exit $$rc
+else
+
+TOP        := $(CURDIR)
+BUILD      := $(TOP)/build
 
 ## KSMDEV_CACHE: where setup keeps the test kernels (default .cache/)
 KSMDEV_CACHE ?= $(TOP)/.cache
@@ -74,3 +94,5 @@ help: ## this list
 clean: ## remove build/ and the in-place module build
 	rm -rf $(BUILD)
 	-$(call kbuild,$(KDIR),$(TOP)/driver) -s clean 2>/dev/null
+
+endif # KSMDEV_RELINK_TOP
