@@ -43,6 +43,10 @@ done
 tmp=$(mktemp -d /tmp/preload_mock_device.XXXXXX) || fail "mktemp"
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
+# ld.so splits LD_PRELOAD at ':' and ' ': preload a copy from $tmp, whatever
+# the tree's path holds.
+cp "$shim" "$tmp/" || fail "cannot copy $shim to $tmp"
+shim=$tmp/${shim##*/}
 
 mocked() {
 	env LD_PRELOAD="$shim" KSMDEV_DEVICE=/mock/ksm KSMDEV_PRELOAD_DEBUG=1 "$@"
