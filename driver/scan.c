@@ -60,6 +60,8 @@ unsigned int ksmdev_target_scan_ms = 10000;
 unsigned int ksmdev_max_cpu_permille = 100;
 unsigned long ksmdev_last_scan_ms;
 unsigned long ksmdev_cpu_permille;
+/* The last batch's run time per page, what auto-tuning plans with. */
+unsigned long ksmdev_scan_ns_per_page;
 static u64 ksmdev_pass_start_ns;
 
 static LIST_HEAD(ksmdev_scan_list);
@@ -295,18 +297,16 @@ static unsigned int ksmdev_autotune_sleep_us;
 
 /**
  * ksmdev_autotune_batch - choose pages_to_scan from the last batch
- * @pages: pages it looked at
- * @cpu_ns: time it took
- * @sleep_us: the sleep after each batch
+ * @per_page: the time the last batch took per page it looked at, in ns
+ * @sleep_us: the configured sleep after each batch
  *
  * Rate bound: a full scan of the tracked pages in ksmdev_target_scan_ms.
  * CPU bound: cpu / (cpu + sleep) <= ksmdev_max_cpu_permille.  The smaller wins.
  * When the CPU bound is below the smallest batch, the sleep is lengthened
  * (ksmdev_autotune_sleep_us) instead.
  */
-static void ksmdev_autotune_batch(unsigned int pages, u64 cpu_ns, unsigned int sleep_us)
+static void ksmdev_autotune_batch(u64 per_page, unsigned int sleep_us)
 {
-	u64 per_page = div_u64(cpu_ns, max(pages, 1U)) + 1;
 	u64 sleep_ns = max_t(u64, sleep_us, 1000) * NSEC_PER_USEC;
 	u64 pass_pages = max(READ_ONCE(ksmdev_nr_items), 1UL);
 	u64 target_ns = (u64)READ_ONCE(ksmdev_target_scan_ms) * NSEC_PER_MSEC;
@@ -341,8 +341,12 @@ static void ksmdev_autotune_batch(unsigned int pages, u64 cpu_ns, unsigned int s
 /* Bumped by every settings change, so a long sleep ends at once. */
 unsigned int ksmdev_settings_gen;
 
-/* The sleep after a batch: the configured one, or auto-tuning's longer one. */
-static unsigned int ksmdev_scan_sleep_us(void)
+/**
+ * ksmdev_scan_sleep_us - the sleep after a batch
+ *
+ * Return: the configured sleep, or auto-tuning's longer one, in us.
+ */
+unsigned int ksmdev_scan_sleep_us(void)
 {
 	unsigned int sleep_us = READ_ONCE(ksmdev_sleep_usecs);
 
@@ -372,12 +376,14 @@ static int ksmdev_scan_thread(void *unused)
 			 */
 			u64 busy = ktime_get_ns() - t0;
 			u64 wall = busy + (u64)ksmdev_scan_sleep_us() * NSEC_PER_USEC;
+			u64 per_page = div_u64(busy, pages) + 1;
 
 			/* share of batch + sleep, smoothed over ~4 batches */
 			WRITE_ONCE(ksmdev_cpu_permille,
 				   (3 * ksmdev_cpu_permille + div64_u64(busy * 1000, wall + 1)) / 4);
+			WRITE_ONCE(ksmdev_scan_ns_per_page, per_page);
 			if (READ_ONCE(ksmdev_autotune_on))
-				ksmdev_autotune_batch(pages, busy, READ_ONCE(ksmdev_sleep_usecs));
+				ksmdev_autotune_batch(per_page, READ_ONCE(ksmdev_sleep_usecs));
 		}
 		try_to_freeze();
 		if (!ksmdev_should_run()) {

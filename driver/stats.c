@@ -49,6 +49,8 @@ void ksmdev_fill_stats(struct ksm_stats *st, const struct ksmdev_counters *c,
 	st->max_user_pages = READ_ONCE(ksmdev_max_user_pages);
 	st->user_refusals = global ? atomic_long_read(&ksmdev_user_refusals) : 0;
 	st->charge_refusals = global ? atomic_long_read(&ksmdev_charge_refusals) : 0;
+	st->scan_ns_per_page = READ_ONCE(ksmdev_scan_ns_per_page);
+	st->scan_sleep_us = ksmdev_scan_sleep_us();
 }
 
 /* ------------------------------------------------------------ sysfs */
@@ -88,6 +90,8 @@ KSMDEV_STAT_ATTR(kernel_pages);
 KSMDEV_STAT_ATTR(max_user_pages);
 KSMDEV_STAT_ATTR(user_refusals);
 KSMDEV_STAT_ATTR(charge_refusals);
+KSMDEV_STAT_ATTR(scan_ns_per_page);
+KSMDEV_STAT_ATTR(scan_sleep_us);
 
 static ssize_t ksmdev_run_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
@@ -138,6 +142,8 @@ static struct attribute *ksmdev_attrs[] = {
 	&ksmdev_max_user_pages_attr.attr,
 	&ksmdev_user_refusals_attr.attr,
 	&ksmdev_charge_refusals_attr.attr,
+	&ksmdev_scan_ns_per_page_attr.attr,
+	&ksmdev_scan_sleep_us_attr.attr,
 	&ksmdev_autotune_attr.attr,
 	&ksmdev_run_attr.attr,
 	&ksmdev_pages_to_scan_attr.attr,

@@ -59,7 +59,9 @@ static void stats_grow_only_at_the_end(void **state)
 	assert_int_equal(offsetof(struct ksm_stats, user_pages), 136);
 	assert_int_equal(offsetof(struct ksm_stats, user_refusals), 144);
 	assert_int_equal(offsetof(struct ksm_stats, charge_refusals), 152);
-	assert_int_equal(sizeof(struct ksm_stats), 160);
+	assert_int_equal(offsetof(struct ksm_stats, scan_ns_per_page), 160);
+	assert_int_equal(offsetof(struct ksm_stats, scan_sleep_us), 168);
+	assert_int_equal(sizeof(struct ksm_stats), 176);
 	assert_int_equal(sizeof(struct ksm_autotune), 24);
 	assert_int_equal(sizeof(struct ksm_area_params), 32);
 	assert_int_equal(sizeof(struct ksm_stats) % 8, 0);

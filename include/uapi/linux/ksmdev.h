@@ -84,6 +84,11 @@ struct ksm_stats {
 				 * the area's user (global scope: 0) */
 	__u64 user_refusals;	/* merges refused by max_user_pages */
 	__u64 charge_refusals;	/* merges refused by a memory cgroup */
+	/* --- appended: what the scanner measures and chooses --- */
+	__u64 scan_ns_per_page;	/* the last batch's run time per page */
+	__u64 scan_sleep_us;	/* the sleep after each batch: the
+				 * configured one, or the longer one
+				 * auto-tuning's CPU budget needs */
 };
 
 /*

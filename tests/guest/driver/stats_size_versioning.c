@@ -106,7 +106,7 @@ int main(void)
 	char *p = ktest_map(10);
 	struct ksm_stats g;
 
-	ktest_assert(sizeof(struct ksm_stats) == 160, "struct ksm_stats is %zu bytes",
+	ktest_assert(sizeof(struct ksm_stats) == 176, "struct ksm_stats is %zu bytes",
 		     sizeof(struct ksm_stats));
 	/* Something to count, then a stable state. */
 	ktest_fill_pages(p, 10, 1, 0);
