@@ -252,6 +252,8 @@ static struct ksmctl_status sample_status(void)
 	s.stats.max_user_pages = 2;
 	s.stats.user_refusals = 3;
 	s.stats.charge_refusals = 5;
+	s.stats.scan_ns_per_page = 2500;
+	s.stats.scan_sleep_us = 40000;
 	s.page_size = 4096;
 	s.bytes_saved = 9 * 4096;
 	s.have_autotune = 1;
@@ -442,7 +444,8 @@ static void status_json(void **state)
 		"\"page_size\":4096,\"bytes_saved\":36864,\"pages_skipped\":11,\"zero_pages\":0,"
 		"\"last_scan_ms\":1234,\"scanner_cpu_permille\":57,\"max_kernel_pages\":4,"
 		"\"cap_refusals\":7,\"cap_used_percent\":25.00,\"kernel_pages\":1,"
-		"\"max_user_pages\":2,\"user_refusals\":3,\"charge_refusals\":5}\n");
+		"\"max_user_pages\":2,\"user_refusals\":3,\"charge_refusals\":5,"
+		"\"scan_ns_per_page\":2500,\"scan_sleep_us\":40000}\n");
 	free(out);
 	s.autotune.flags = 0;
 	s.use_zero_pages = 1;
@@ -458,7 +461,8 @@ static void status_json(void **state)
 	assert_contains(out, "\"pages_skipped\":null,\"zero_pages\":null,\"last_scan_ms\":null,"
 			"\"scanner_cpu_permille\":null,\"max_kernel_pages\":null,\"cap_refusals\":null,"
 			"\"cap_used_percent\":null,\"kernel_pages\":null,\"max_user_pages\":null,"
-			"\"user_refusals\":null,\"charge_refusals\":null}\n");
+			"\"user_refusals\":null,\"charge_refusals\":null,\"scan_ns_per_page\":null,"
+			"\"scan_sleep_us\":null}\n");
 	free(out);
 }
 
@@ -601,7 +605,7 @@ static void status_prometheus(void **state)
 
 	(void)state;
 	CAPTURE(out, ksmctl_print_status_prometheus(f, &s));
-	assert_int_equal(check_exposition(out), 29);
+	assert_int_equal(check_exposition(out), 31);
 	assert_contains(out, "# TYPE ksmdev_pages_shared gauge\nksmdev_pages_shared 1\n");
 	assert_contains(out, "# TYPE ksmdev_pages_sharing gauge\nksmdev_pages_sharing 9\n");
 	assert_contains(out, "# TYPE ksmdev_full_scans_total counter\nksmdev_full_scans_total 3\n");
@@ -631,7 +635,7 @@ static void status_prometheus(void **state)
 	s.autotune.target_scan_ms = 100000;
 	s.autotune.max_cpu_permille = 1000;
 	CAPTURE(out, ksmctl_print_status_prometheus(f, &s));
-	assert_int_equal(check_exposition(out), 29);
+	assert_int_equal(check_exposition(out), 31);
 	assert_contains(out, "ksmdev_autotune_enabled 0\n");
 	assert_contains(out, "ksmdev_autotune_target_scan_seconds 100.000\n");
 	assert_contains(out, "ksmdev_autotune_max_cpu_ratio 1.000\n");
@@ -682,6 +686,7 @@ static void status_orders_kept(void **state)
 		"regions:         1\n"
 		"last full scan:  1234 ms\n"
 		"scanner CPU:     5.7% (recent batches)\n"
+		"scanner batch:   2500 ns per page, then a sleep of 40000 us\n"
 		"memory saved:    36.0 KiB (36864 bytes, 9 pages of 4096 bytes)\n"
 		"KSM page cap:    1 of 4 max_kernel_pages (25.0%), 7 merges refused at the cap\n"
 		"per-user cap:    2 KSM pages per user, 3 merges refused at it, 5 by memory cgroups\n"
@@ -728,7 +733,9 @@ static void status_orders_kept(void **state)
 		"ksmdev_kernel_pages 1\n"
 		"ksmdev_max_user_pages 2\n"
 		"ksmdev_user_refusals_total 3\n"
-		"ksmdev_charge_refusals_total 5\n");
+		"ksmdev_charge_refusals_total 5\n"
+		"ksmdev_scan_seconds_per_page 0.000002500\n"
+		"ksmdev_scan_chosen_sleep_seconds 0.040000\n");
 	free(samples);
 	free(out);
 }

@@ -276,6 +276,7 @@ enum unit {
 	U_BOOL,		/* JSON false/true, text off/on, Prometheus 0/1 */
 	U_MS,		/* milliseconds: text "N ms", Prometheus seconds */
 	U_USEC,		/* microseconds: Prometheus seconds */
+	U_NSEC,		/* nanoseconds: text "N ns", Prometheus seconds */
 	U_PERMILLE,	/* text a percentage, Prometheus a ratio */
 	U_PERCENT,	/* JSON only: a percentage, from .percent */
 	U_OBJECT,	/* JSON: the next .nrows rows as one object, or null */
@@ -347,6 +348,7 @@ static void text_policy(FILE *f, const struct field *r, const struct ksmctl_stat
 static void text_saved(FILE *f, const struct field *r, const struct ksmctl_status *s);
 static void text_cap(FILE *f, const struct field *r, const struct ksmctl_status *s);
 static void text_user_cap(FILE *f, const struct field *r, const struct ksmctl_status *s);
+static void text_scan_cost(FILE *f, const struct field *r, const struct ksmctl_status *s);
 
 /* A statistic of struct ksm_stats: JSON key and text label, then the rest. */
 #define STAT(name, lbl, ...) \
@@ -359,7 +361,8 @@ enum {
 	F_SHARED, F_SHARING, F_UNSHARED, F_VOLATILE, F_MERGED, F_FULL_SCANS, F_SCANNED,
 	F_REGIONS, F_PAGE_SIZE, F_SAVED, F_SKIPPED, F_ZERO, F_LAST_SCAN, F_CPU,
 	F_MAX_KERNEL_PAGES, F_CAP_REFUSALS, F_CAP_PERCENT,
-	F_KERNEL_PAGES, F_MAX_USER_PAGES, F_USER_REFUSALS, F_CHARGE_REFUSALS, NFIELDS
+	F_KERNEL_PAGES, F_MAX_USER_PAGES, F_USER_REFUSALS, F_CHARGE_REFUSALS,
+	F_SCAN_NS, F_SCAN_SLEEP, NFIELDS
 };
 
 static const struct field fields[NFIELDS] = {
@@ -462,13 +465,21 @@ static const struct field fields[NFIELDS] = {
 	[F_CHARGE_REFUSALS] = STAT(charge_refusals, NULL,
 		.metric = "ksmdev_charge_refusals_total",
 		.help = "Merges not done because a memory cgroup was at its limit."),
+	[F_SCAN_NS] = STAT(scan_ns_per_page, "scanner batch:", .unit = U_NSEC,
+		.metric = "ksmdev_scan_seconds_per_page",
+		.help = "Time the scanner's last batch took per page it looked at.",
+		.text = text_scan_cost),
+	[F_SCAN_SLEEP] = STAT(scan_sleep_us, NULL, .unit = U_USEC,
+		.metric = "ksmdev_scan_chosen_sleep_seconds",
+		.help = "Seconds the scanner sleeps after each batch: the configured sleep, "
+			"or the longer one auto-tuning's CPU budget needs."),
 };
 
 static const unsigned char text_order[] = {
 	F_SCANNER, F_AUTOTUNE,
 	F_SHARED, F_SHARING, F_UNSHARED, F_VOLATILE, F_MERGED, F_FULL_SCANS, F_SCANNED,
 	F_SMART_SCAN, F_SKIPPED, F_USE_ZERO_PAGES, F_ZERO, F_REGIONS, F_LAST_SCAN, F_CPU,
-	F_SAVED, F_MAX_KERNEL_PAGES, F_MAX_USER_PAGES, F_DOMAIN_POLICY,
+	F_SCAN_NS, F_SAVED, F_MAX_KERNEL_PAGES, F_MAX_USER_PAGES, F_DOMAIN_POLICY,
 };
 
 static const unsigned char prom_order[] = {
@@ -478,6 +489,7 @@ static const unsigned char prom_order[] = {
 	F_SKIPPED, F_ZERO, F_LAST_SCAN, F_CPU, F_REGIONS, F_SAVED, F_PAGE_SIZE,
 	F_MAX_KERNEL_PAGES, F_CAP_REFUSALS,
 	F_KERNEL_PAGES, F_MAX_USER_PAGES, F_USER_REFUSALS, F_CHARGE_REFUSALS,
+	F_SCAN_NS, F_SCAN_SLEEP,
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -503,7 +515,7 @@ static void text_value(FILE *f, const struct field *r, uint64_t v)
 	if (r->unit == U_PERMILLE)
 		fprintf(f, "%llu.%llu%%", (ull)v / 10, (ull)v % 10);
 	else
-		fprintf(f, "%llu%s", (ull)v, r->unit == U_MS ? " ms" : "");
+		fprintf(f, "%llu%s", (ull)v, r->unit == U_MS ? " ms" : r->unit == U_NSEC ? " ns" : "");
 }
 
 /* "value (note)"; the caller leaves out a row it does not know. */
@@ -618,6 +630,18 @@ static void text_user_cap(FILE *f, const struct field *r, const struct ksmctl_st
 		(ull)st->max_user_pages, (ull)st->user_refusals, (ull)st->charge_refusals);
 }
 
+static void text_scan_cost(FILE *f, const struct field *r, const struct ksmctl_status *s)
+{
+	const struct ksm_stats *st = &s->stats;
+
+	if (!KSMCTL_STATS_HAVE(st, scan_sleep_us)) {
+		fputs("unknown (the loaded ksmdev module does not report it)", f);
+		return;
+	}
+	fprintf(f, "%llu ns per page, then a sleep of %llu us", (ull)st->scan_ns_per_page,
+		(ull)st->scan_sleep_us);
+}
+
 int ksmctl_print_status_text(FILE *f, const struct ksmctl_status *s)
 {
 	for (size_t i = 0; i < NELEM(text_order); i++) {
@@ -708,6 +732,9 @@ static void prom_field(FILE *f, const struct field *r, const struct ksmctl_statu
 		fprintf(f, "%s %llu.%06llu\n", r->metric, (ull)v / 1000000, (ull)v % 1000000);
 	else if (r->unit == U_MS || r->unit == U_PERMILLE)
 		fprintf(f, "%s %llu.%03llu\n", r->metric, (ull)v / 1000, (ull)v % 1000);
+	else if (r->unit == U_NSEC)
+		fprintf(f, "%s %llu.%09llu\n", r->metric, (ull)v / 1000000000,
+			(ull)v % 1000000000);
 	else
 		fprintf(f, "%s %llu\n", r->metric, (ull)v);
 }
