@@ -144,7 +144,7 @@ run_one() {		# run_one <name> <command...>
 	124) verdict=FAIL; echo "timed out" >>/tmp/"$name".log ;;
 	*) verdict=FAIL ;;
 	esac
-	if [ $verdict != PASS ]; then
+	if [ $verdict != PASS ] || [ -n "${ktest_verbose:-}" ]; then
 		sed "s/^/KTEST LOG $name: /" /tmp/"$name".log >&3
 	fi
 	# A test must not leave processes behind; then every test must leave

@@ -24,6 +24,9 @@
 #               [--timeout SECS] [--mem MiB] [--smp N] [--cpu MODEL] [--kvm]
 # Environment: KSMDEV_TEST_GROUPS (e.g. "driver"), KSMDEV_TESTS (a regex
 # of test names), KSMDEV_TESTS_SKIP (a regex of names not to run).
+# --env "NAME=value ..." passes variables to the guest's tests
+# (KTEST_TIMEOUT, KTEST_SLOW; ktest_verbose=1 shows the output of tests
+# that pass too).
 
 set -u
 
