@@ -862,36 +862,101 @@ void ktest_set_param(const char *param, const char *value)
 
 /* ------------------------------------------------------------ stalls */
 
-uint64_t ktest_user_rounds_longest_ms(int devfd, uid_t uid, int rounds)
+struct ktest_spans *ktest_spans_new(int cap)
 {
-	uint64_t longest = 0, step[4] = { 0 };
-	int fds[2], status;
+	struct ktest_spans *l = mmap(NULL, sizeof(*l) + (size_t)cap * sizeof(l->s[0]),
+				     PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	ktest_assert(l != MAP_FAILED, "mmap: %s", strerror(errno));
+	l->cap = cap;
+	return l;
+}
+
+void ktest_spans_add(struct ktest_spans *l, uint64_t start, uint64_t end)
+{
+	int i = __atomic_load_n(&l->n, __ATOMIC_RELAXED);
+
+	if (i >= l->cap)
+		return;		/* enough to judge by */
+	l->s[i].start = start;
+	l->s[i].end = end;
+	__atomic_store_n(&l->n, i + 1, __ATOMIC_RELEASE);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t spans_len(const struct ktest_spans *l, int median)
+{
+	int n = __atomic_load_n(&l->n, __ATOMIC_ACQUIRE);
+	uint64_t *len = calloc(n ? n : 1, sizeof(*len)), v;
+
+	ktest_assert(len, "calloc");
+	for (int i = 0; i < n; i++)
+		len[i] = l->s[i].end - l->s[i].start;
+	qsort(len, n, sizeof(*len), cmp_u64);
+	v = !n ? 0 : median ? len[n / 2] : len[n - 1];
+	free(len);
+	return v;
+}
+
+uint64_t ktest_spans_median(const struct ktest_spans *l)
+{
+	return spans_len(l, 1);
+}
+
+uint64_t ktest_spans_longest(const struct ktest_spans *l)
+{
+	return spans_len(l, 0);
+}
+
+int ktest_spans_inside(const struct ktest_spans *outer, const struct ktest_spans *inner)
+{
+	int no = __atomic_load_n(&outer->n, __ATOMIC_ACQUIRE);
+	int ni = __atomic_load_n(&inner->n, __ATOMIC_ACQUIRE), most = 0;
+
+	for (int o = 0; o < no; o++) {
+		int k = 0;
+
+		for (int i = 0; i < ni; i++)
+			k += inner->s[i].start >= outer->s[o].start &&
+			     inner->s[i].end <= outer->s[o].end;
+		most = k > most ? k : most;
+	}
+	return most;
+}
+
+#define KTEST_ROUNDS_MAX	2000
+
+pid_t ktest_user_rounds_start(int devfd, uid_t uid, struct ktest_spans *rounds, int min,
+			      const struct ktest_spans *staller, int min_staller)
+{
+	uint64_t step[4] = { 0 };
+	int r, goal;
 	pid_t pid;
 	char *p;
 
-	ktest_assert(!pipe(fds), "pipe: %s", strerror(errno));
 	fflush(NULL);
 	pid = fork();
 	ktest_assert(pid >= 0, "fork: %s", strerror(errno));
-	if (pid) {
-		close(fds[1]);
-		ktest_assert(read(fds[0], &longest, sizeof(longest)) == sizeof(longest),
-			     "uid %u's rounds gave no answer", uid);
-		close(fds[0]);
-		ktest_assert(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-			     !WEXITSTATUS(status), "uid %u's rounds failed (%#x)", uid, status);
-		return longest;
-	}
-	close(fds[0]);
+	if (pid)
+		return pid;
 	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
 		ktest_fail("becoming uid %u: %s", uid, strerror(errno));
 	p = ktest_map(16);
 	ktest_fill_pages(p, 16, 7, 1);
-	for (int r = 0; r < rounds; r++) {
+	goal = __atomic_load_n(&staller->n, __ATOMIC_ACQUIRE) + min_staller;
+	for (r = 0; r < KTEST_ROUNDS_MAX; r++) {
 		uint64_t t[5];
 		struct ksm_stats st;
 		int sma;
 
+		if (r >= min && __atomic_load_n(&staller->n, __ATOMIC_ACQUIRE) >= goal)
+			break;
 		t[0] = ktest_now_ms();
 		sma = ktest_create_area(devfd);
 		t[1] = ktest_now_ms();
@@ -904,15 +969,39 @@ uint64_t ktest_user_rounds_longest_ms(int devfd, uid_t uid, int rounds)
 		for (int i = 0; i < 4; i++)
 			if (t[i + 1] - t[i] > step[i])
 				step[i] = t[i + 1] - t[i];
-		if (t[4] - t[0] > longest)
-			longest = t[4] - t[0];
-		usleep(50000);
+		ktest_spans_add(rounds, t[0], t[4]);
+		usleep(10000);
 	}
-	ktest_info("uid %u: %d rounds of create, register, stats, close; the longest %llu ms (steps at most %llu, %llu, %llu, %llu ms)",
-		   uid, rounds, (unsigned long long)longest, (unsigned long long)step[0],
+	ktest_info("uid %u: %d rounds of create, register, stats, close: median %llu ms, the longest %llu ms (steps at most %llu, %llu, %llu, %llu ms)",
+		   uid, r, (unsigned long long)ktest_spans_median(rounds),
+		   (unsigned long long)ktest_spans_longest(rounds), (unsigned long long)step[0],
 		   (unsigned long long)step[1], (unsigned long long)step[2],
 		   (unsigned long long)step[3]);
-	if (write(fds[1], &longest, sizeof(longest)) != sizeof(longest))
-		ktest_fail("answer: %s", strerror(errno));
 	exit(0);
+}
+
+void ktest_user_rounds_wait(pid_t pid)
+{
+	int status;
+
+	ktest_assert(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && !WEXITSTATUS(status),
+		     "the rounds failed (%#x)", status);
+}
+
+void ktest_expect_no_stall(const char *what, const struct ktest_spans *staller,
+			   const struct ktest_spans *rounds)
+{
+	int inside = ktest_spans_inside(staller, rounds);
+	uint64_t mr = ktest_spans_median(rounds), ms = ktest_spans_median(staller);
+
+	ktest_info("%s: %d operations, median %llu ms, the longest %llu ms; %d rounds, median %llu ms, the longest %llu ms; at most %d rounds inside one operation",
+		   what, staller->n, (unsigned long long)ms,
+		   (unsigned long long)ktest_spans_longest(staller), rounds->n,
+		   (unsigned long long)mr, (unsigned long long)ktest_spans_longest(rounds), inside);
+	ktest_assert(inside >= KTEST_ROUNDS_INSIDE,
+		     "%s: at most %d rounds of the other user lay inside one operation (want %d): they waited for it",
+		     what, inside, KTEST_ROUNDS_INSIDE);
+	ktest_assert(4 * mr <= ms,
+		     "%s: the other user's median round took %llu ms, over a quarter of the median operation (%llu ms)",
+		     what, (unsigned long long)mr, (unsigned long long)ms);
 }

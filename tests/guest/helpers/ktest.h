@@ -255,12 +255,47 @@ long long ktest_cgroup_current(const char *name);
 long long ktest_cgroup_stat(const char *name, const char *key);
 void ktest_cgroup_remove(const char *name);
 /*
- * What every user of the driver does, timed: a child as @uid runs @rounds
- * rounds of create an area, register 16 pages, read its statistics, close
- * it (50 ms apart).  Return: the longest round in ms (the child prints
- * the longest of each step).
+ * Stall tests.  A user's long operation (the staller's) must not stall
+ * another user's rounds of what every user of the driver does.  Both log
+ * their spans of time (ms of ktest_now_ms()) in shared memory; the verdict
+ * counts rounds that lie wholly inside one operation - a user whose rounds
+ * wait for a whole operation has none - and compares medians: counts and
+ * medians, not the longest, because a busy host deschedules a vCPU for any
+ * length of time now and then.
  */
-uint64_t ktest_user_rounds_longest_ms(int devfd, uid_t uid, int rounds);
+struct ktest_span {
+	uint64_t start, end;
+};
+struct ktest_spans {
+	int n;			/* spans logged */
+	int cap;
+	struct ktest_span s[];
+};
+/* A log of up to @cap spans that forked children share. */
+struct ktest_spans *ktest_spans_new(int cap);
+/* Log a span (one process logs into a log; beyond @cap, dropped). */
+void ktest_spans_add(struct ktest_spans *l, uint64_t start, uint64_t end);
+uint64_t ktest_spans_median(const struct ktest_spans *l);
+uint64_t ktest_spans_longest(const struct ktest_spans *l);
+/* The most spans of @inner that lie wholly inside one span of @outer. */
+int ktest_spans_inside(const struct ktest_spans *outer, const struct ktest_spans *inner);
+/*
+ * A child as @uid runs rounds of create an area, register 16 pages, read
+ * its statistics, close it (10 ms apart), each logged in @rounds, until it
+ * ran @min rounds and @staller logged @min_staller more operations (2000
+ * rounds at most).  Return: its pid, for ktest_user_rounds_wait().
+ */
+pid_t ktest_user_rounds_start(int devfd, uid_t uid, struct ktest_spans *rounds, int min,
+			      const struct ktest_spans *staller, int min_staller);
+void ktest_user_rounds_wait(pid_t pid);
+/* Rounds a staller's operation must hold whole. */
+#define KTEST_ROUNDS_INSIDE	3
+/*
+ * The verdict: at least KTEST_ROUNDS_INSIDE rounds inside one operation of
+ * @staller, and the median round at most a quarter of the median operation.
+ */
+void ktest_expect_no_stall(const char *what, const struct ktest_spans *staller,
+			   const struct ktest_spans *rounds);
 
 /* Write @value to /sys/module/ksmdev/parameters/@param. */
 void ktest_set_param(const char *param, const char *value);
