@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # The development rig: setting up the test kernels, the guest runs (check,
-# vm-check, demo, vm-shell, stress, the debug kernel), the package checks
-# and the benchmarks, and the demo and bench programs the guest runs.
+# vm-check, demo, vm-shell, stress, the debug kernel), the package checks,
+# the benchmarks, the newcomer check, and the demo and bench programs the
+# guest runs.
 # Nothing here is installed.  Included by the top-level Makefile.
 
 .PHONY: setup check vm-check package-check demo vm-shell bench bench-quick stress \
-	check-debug check-debug-quick guest-build
+	check-debug check-debug-quick guest-build check-newcomer
 
 ## KSMDEV_PARALLEL: vm-check boots the kernels side by side when set
 KSMDEV_PARALLEL ?=
@@ -120,3 +121,12 @@ check-debug check-debug-quick: setup
 	@$(if $(filter check-debug-quick,$@),KSMDEV_TEST_GROUPS=driver) \
 		$(RUN_VM) --kernel 6.1-debug --mode test --timeout 5400 --cpu max,la57=off \
 		  --env "KTEST_TIMEOUT=1200 KTEST_SLOW=4"
+
+# A newcomer's first hour: make demo and make check in a clone of HEAD on a
+# bare Debian 12 root (debootstrap minbase + git + make, cached as a
+# tarball in KSMDEV_NEWCOMER_DIR, default build/newcomer/), chrooted, with
+# a clean environment and the newcomer's own kernel downloads.  Root only;
+# as long as a fresh make check; not part of check or CI.
+## KSMDEV_NEWCOMER_DIR: check-newcomer's work dir: root, tarball, log (default build/newcomer/)
+check-newcomer: ## make demo + make check in a clone on a bare Debian 12 chroot (root; long, not in CI)
+	@tools/rig/newcomer/run.sh
