@@ -69,10 +69,10 @@ $(BUILD)/kmod/%/ksmdev.ko: $(DRIVER_SRCS) include/uapi/linux/ksmdev.h $(TEST_KMO
 	@for o in $(dir $@)*.o; do case $$o in *ksmdev.o|*.mod.o) continue ;; esac; \
 		[ -e $${o%.o}.c ] || rm -f $$o; done
 	@ln -sf $(addprefix $(TOP)/,$(DRIVER_SRCS)) $(dir $@)
-	$(call kbuild,$(call kdir_of,$*),$(dir $@)) -s modules
+	+$(call kbuild,$(call kdir_of,$*),$(dir $@)) -s modules
 ifneq ($(wildcard tests/kmod/Kbuild),)
 	@ln -sf $(addprefix $(TOP)/,$(TEST_KMOD_SRCS)) $(dir $@)test/
-	$(call kbuild,$(call kdir_of,$*),$(dir $@)test) -s modules
+	+$(call kbuild,$(call kdir_of,$*),$(dir $@)test) -s modules
 endif
 
 # The driver's own structure, on each test kernel's build: every symbol

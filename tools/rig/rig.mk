@@ -14,6 +14,10 @@ KSMDEV_PARALLEL ?=
 
 RUN_VM := tools/rig/vm/run.sh
 
+# In a recipe: -jN for the machine's N cores, unless make was given -j.
+NPROC := $(shell nproc 2>/dev/null || echo 1)
+PAR = $$(case " $$MAKEFLAGS " in *" -j"*) ;; *) echo -j$(NPROC) ;; esac)
+
 # The demo and bench programs, built with the examples.
 examples: $(BUILD)/tools/ksmdev-demo $(BUILD)/tools/ksmdev-bench
 
@@ -33,9 +37,9 @@ setup: ## install the build's packages, fetch the test kernels into KSMDEV_CACHE
 guest-build: lib examples ksmctl preload guest-tests ## everything a guest run uses but the module
 
 check: setup ## setup, build, unit tests, driver checks, package checks, guest tests on each kernel
-	@$(MAKE) -s userspace
+	@$(MAKE) -s $(PAR) userspace
 	@$(MAKE) -s unit-check
-	@$(MAKE) -s driver-check
+	@$(MAKE) -s $(PAR) driver-check
 	@$(MAKE) -s package-check
 	@$(MAKE) -s vm-check
 
@@ -72,11 +76,11 @@ package-check: ## DKMS build for each kernel, the Debian packages and lintian
 GUEST_KERNEL = $(firstword $(KSMDEV_KERNELS))
 
 demo: setup ## boot the first kernel, show merging
-	@$(MAKE) -s guest-build kmods KSMDEV_KERNELS=$(GUEST_KERNEL)
+	@$(MAKE) -s $(PAR) guest-build kmods KSMDEV_KERNELS=$(GUEST_KERNEL)
 	@$(RUN_VM) --kernel $(GUEST_KERNEL) --mode demo
 
 vm-shell: setup ## an interactive guest (first kernel) with the module loaded
-	@$(MAKE) -s guest-build kmods KSMDEV_KERNELS=$(GUEST_KERNEL)
+	@$(MAKE) -s $(PAR) guest-build kmods KSMDEV_KERNELS=$(GUEST_KERNEL)
 	@$(RUN_VM) --kernel $(GUEST_KERNEL) --mode shell
 
 # Benchmarks against in-kernel KSM (not part of check); bench-quick is short.
