@@ -2,7 +2,7 @@
 /*
  * malloc-stress - a deterministic allocator workout for the preload tests.
  *
- *   malloc-stress [-t THREADS] [-n OPS] [-p PAUSE_MS] [-s SEED]
+ *   malloc-stress [-t THREADS] [-n OPS] [-p PAUSE_MS] [-w FILE] [-s SEED]
  *
  * THREADS threads (default 4) each run OPS operations (default 3000)
  * chosen by their own PRNG on 64 slots: malloc, calloc, realloc (also to
@@ -24,9 +24,10 @@
  *   total checksum=X errors=E
  *
  * Halfway (after OPS/2 operations) all threads stop for PAUSE_MS (default
- * 0) with their blocks live, so a running scanner can merge them before
- * the second half frees, moves and writes merged pages.  Exit 0 if no
- * error was found.
+ * 0), and with -w until FILE exists (it creates FILE.halfway then), with
+ * their blocks live, so a running
+ * scanner can merge them before the second half frees, moves and writes
+ * merged pages.  Exit 0 if no error was found.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -65,6 +66,7 @@ struct thr {
 
 static long ops = 3000;
 static long pause_ms;
+static const char *wait_for;	/* -w: halfway, wait until this file exists */
 static uint64_t seed0 = 1;
 static pthread_barrier_t half, resume;
 
@@ -392,14 +394,15 @@ int main(int argc, char **argv)
 	uint64_t total = 0;
 	unsigned long errors = 0;
 
-	while ((opt = getopt(argc, argv, "t:n:p:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:n:p:w:s:")) != -1) {
 		switch (opt) {
 		case 't': nthreads = atoi(optarg); break;
 		case 'n': ops = atol(optarg); break;
 		case 'p': pause_ms = atol(optarg); break;
+		case 'w': wait_for = optarg; break;
 		case 's': seed0 = strtoull(optarg, NULL, 0); break;
 		default:
-			fprintf(stderr, "usage: malloc-stress [-t THREADS] [-n OPS] [-p PAUSE_MS] [-s SEED]\n");
+			fprintf(stderr, "usage: malloc-stress [-t THREADS] [-n OPS] [-p PAUSE_MS] [-w FILE] [-s SEED]\n");
 			return 2;
 		}
 	}
@@ -423,6 +426,17 @@ int main(int argc, char **argv)
 
 		while (nanosleep(&ts, &ts) && errno == EINTR)
 			;
+	}
+	if (wait_for) {
+		char here[4096];
+		FILE *f;
+
+		snprintf(here, sizeof(here), "%s.halfway", wait_for);
+		f = fopen(here, "w");
+		if (f)
+			fclose(f);
+		while (access(wait_for, F_OK))
+			usleep(10000);
 	}
 	pthread_barrier_wait(&resume);
 	for (i = 0; i < nthreads; i++) {
