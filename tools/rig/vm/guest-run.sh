@@ -113,16 +113,22 @@ kmemleak_check() {
 	fi
 }
 
-# The tree as the tests see it: sources and build/ but for an in-place
-# build's objects in driver/, the guest runs' logs and git's store; of build/kmod/ only this
-# kernel's modules.  Timestamps are kept (a test asks make whether the
-# build is up to date), owners and write permission for others are not.
+# The tree as the tests see it: the sources but for an in-place build's
+# objects in driver/, and of build/ only what the tests run (not the
+# guest runs' logs, the other kernels' modules or check-newcomer's root);
+# of build/kmod/ only this kernel's modules.  Timestamps are kept (a test
+# asks make whether the build is up to date), owners and write permission
+# for others are not.
 stage_tree() {
 	mkdir -p "$top/build/kmod/$ktest_abi/test" &&
-	tar -C "$src" -cf - --exclude=./.git --exclude=./.cache --exclude=./build/vm \
-		--exclude=./build/kmod --exclude='./driver/*.o' --exclude='./driver/*.ko' \
+	tar -C "$src" -cf - --exclude=./.git --exclude=./.cache --exclude=./build \
+		--exclude='./driver/*.o' --exclude='./driver/*.ko' \
 		--exclude='./driver/.*' --exclude='./driver/*.mod*' --exclude=./driver/Module.symvers \
 		--exclude=./driver/modules.order . |
+		tar -C "$top" -xf - --no-same-owner --no-same-permissions &&
+	for d in lib tools examples tests install; do
+		[ ! -d "$src/build/$d" ] || echo "./build/$d"
+	done | tar -C "$src" -cf - -T - |
 		tar -C "$top" -xf - --no-same-owner --no-same-permissions &&
 	cp "$src/build/kmod/$ktest_abi/ksmdev.ko" "$top/build/kmod/$ktest_abi/" &&
 	{ cp "$src/build/kmod/$ktest_abi/test/"*.ko "$top/build/kmod/$ktest_abi/test/" 2>/dev/null ||
